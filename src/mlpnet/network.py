@@ -1,0 +1,344 @@
+"""The network f = f_L ∘ … ∘ f_1 with f_l(q) = ψ_l(W_l q + b_l), owning θ (eq. 6.17)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from os import PathLike
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import backprop
+from ._checks import check_finite, check_X, check_Y
+from ._theta import layer_slices, layer_views, n_params
+from ._types import Array
+from .activations import LeakyReLU, ReLU, Softmax, activation_from_spec, activation_spec
+from .initializers import get_initializer
+from .layers import Dense
+from .losses import check_pairing, get_loss
+
+__all__ = ["Network", "load"]
+
+FORMAT = "mlpnet.Network"
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return np.dtype(_DTYPES[name])
+
+
+class Network:
+    """A fully-connected feedforward network, all parameters in one vector θ.
+
+    Parameters
+    ----------
+    layers : list of int or list of Dense
+        Layer sizes ``[n_0, n_1, …, n_L]``, or the `Dense` layers themselves (then `activation`
+        and `output_activation` are not used).
+    activation : str, activation object or (f, df) pair
+        ψ of the hidden layers. Default ``"relu"``.
+    output_activation : str, activation object or (f, df) pair
+        ψ_L. Default ``"identity"``.
+    init : str, callable or None
+        Weight initialiser; None picks ``"he"`` for ReLU-family layers and ``"xavier"`` otherwise.
+        Biases start at 0 unless the initialiser is ``"normal"`` or ``"uniform"``.
+    seed : int or None
+        Seed of the `numpy.random.Generator` that draws θ.
+    dtype : {"float32", "float64"}
+        Floating type of θ and of every computation.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+        θ = [vec(W_1), b_1, …, vec(W_L), b_L], W row-major; ``layer.W``/``layer.b`` are views.
+    layers : list of Dense
+    sizes : list of int
+        ``[n_0, …, n_L]``.
+
+    Examples
+    --------
+    >>> import mlpnet
+    >>> net = mlpnet.Network([2, 2, 1], activation="relu", seed=0)
+    >>> net.params = [1, 1, 1, 1, 0, -1, 1, -2, 0]  # the notes' XOR network
+    >>> net.predict([[0, 0], [0, 1], [1, 0], [1, 1]]).ravel().tolist()
+    [0.0, 1.0, 1.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int] | Sequence[Dense],
+        *,
+        activation: Any = "relu",
+        output_activation: Any = "identity",
+        init: Any = None,
+        seed: int | None = None,
+        dtype: Any = "float32",
+    ) -> None:
+        self._dtype = _check_dtype(dtype)
+        self.layers = _build_layers(layers, activation, output_activation)
+        if init is not None:
+            get_initializer(init)
+        self.sizes = [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+        self._theta = np.zeros(n_params(self.sizes), dtype=self._dtype)
+        self._views = layer_views(self._theta, self.sizes)
+        self._grad = np.zeros_like(self._theta)  # reused by every objective: no per-step allocation
+        self._grad_views = layer_views(self._grad, self.sizes)
+        rng = np.random.default_rng(seed)
+        for layer, (W, b) in zip(self.layers, self._views):
+            keep = layer.has_parameters
+            layer._bind(W, b, keep)
+            if not keep:
+                _initialise(layer, layer.init if layer.init is not None else init, rng)
+        self._acts = [layer.activation for layer in self.layers]
+
+    # ---------------------------------------------------------------- θ and its description
+    @property
+    def params(self) -> Array:
+        """θ, the live parameter vector (eq. 6.17); assigning copies into it."""
+        return self._theta
+
+    @params.setter
+    def params(self, theta: ArrayLike) -> None:
+        theta = np.asarray(theta)
+        if theta.shape != self._theta.shape:
+            raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+        check_finite(theta, "params")
+        self._theta[...] = theta
+
+    @property
+    def n_params(self) -> int:
+        """|θ| = Σ_l n_l (n_{l-1} + 1)."""
+        return self._theta.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Floating type of θ and of the computations."""
+        return self._dtype
+
+    @property
+    def layer_slices(self) -> list[slice]:
+        """The slice of θ (and of ∇θ) holding [vec(W_l), b_l] for each layer."""
+        return layer_slices(self.sizes)
+
+    def copy(self, dtype: Any = None) -> Network:
+        """An independent network with the same architecture and θ (optionally cast to `dtype`)."""
+        layers = [Dense(layer.n_in, layer.n_out, layer.activation) for layer in self.layers]
+        net = Network(layers, dtype=self._dtype if dtype is None else dtype)
+        net._theta[...] = self._theta
+        return net
+
+    def summary(self) -> str:
+        """A text table of the layers: shapes, activations, parameter counts."""
+        rows = [("layer", "W shape", "activation", "params")]
+        for i, layer in enumerate(self.layers, 1):
+            act = getattr(layer.activation, "name", repr(layer.activation))
+            rows.append((str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.W.size + layer.b.size)))
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"total: {self.n_params} parameters ({self._dtype.name}), sizes {self.sizes}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        acts = [getattr(a, "name", repr(a)) for a in self._acts]
+        return f"Network(sizes={self.sizes}, activations={acts}, dtype={self._dtype.name!r})"
+
+    # ---------------------------------------------------------------- forward pass
+    def forward(self, X: ArrayLike) -> Array:
+        """Network outputs Ŷ = f(X), shape ``(n, n_L)``; a 1-D X is one sample → 1-D result."""
+        X, one = check_X(X, self.sizes[0], self._dtype)
+        Y = backprop.output(self._views, self._acts, X)[1]
+        return Y[0] if one else Y
+
+    __call__ = forward
+    predict = forward
+
+    def forward_cache(self, X: ArrayLike) -> backprop.Cache:
+        """Forward pass storing Q_0 = X, every Z_l and Q_l (Algorithm 6.1), for `backward`."""
+        X, _ = check_X(X, self.sizes[0], self._dtype)
+        return backprop.forward(self._views, self._acts, X)
+
+    # ---------------------------------------------------------------- loss and backpropagation
+    def output_delta(self, cache: backprop.Cache, Y: ArrayLike, loss: Any) -> Array:
+        """δ_L = ∂J/∂Z_L for the batch of `cache` (the 1/n of the mean included)."""
+        loss = self._loss_for(loss)
+        Y = check_Y(Y, cache.Q[0].shape[0], self.sizes[-1], loss, self._dtype)
+        return backprop.loss_and_delta(loss, self._acts[-1], cache.Z[-1], cache.Q[-1], Y)[1]
+
+    def backward(self, cache: backprop.Cache, delta: ArrayLike, out: Array | None = None) -> Array:
+        """Backward recursion of Algorithm 6.1: ∇θ J from the cache and δ_L = ∂J/∂Z_L.
+
+        Parameters
+        ----------
+        cache : Cache
+            From `forward_cache` on the same θ.
+        delta : array of shape (n, n_L)
+            The output error δ_L (for a mean loss, including its 1/n), e.g. from `output_delta`.
+        out : array of shape (n_params,), optional
+            Where to write the gradient; a new array by default.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            The gradient, laid out exactly like `params`.
+        """
+        grad = np.empty_like(self._theta) if out is None else out
+        delta = np.asarray(delta, dtype=self._dtype)
+        if delta.shape != cache.Z[-1].shape:
+            raise ValueError(f"delta must have shape {cache.Z[-1].shape}, got {delta.shape}")
+        backprop.backward(self._views, self._acts, cache, delta, layer_views(grad, self.sizes))
+        return grad
+
+    def loss(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> float:
+        """J = mean over the rows of the per-sample loss, at the current θ."""
+        return self.objective(X, Y, loss).value(self._theta)
+
+    def loss_and_gradient(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> tuple[float, Array]:
+        """``(J, ∇θ J)`` at the current θ, by backpropagation; ∇θ J has the layout of `params`."""
+        J, grad = self.objective(X, Y, loss)(self._theta)
+        return J, grad.copy()
+
+    def objective(self, X: ArrayLike, Y: ArrayLike, loss: Any, *, check: bool = True) -> Objective:
+        """J on the data (X, Y) as a function of θ, for optimizers (see `Objective`).
+
+        With ``check=False`` the inputs are trusted as they are (the fit loop validates the whole
+        data set once, then builds one objective per mini-batch).
+        """
+        loss = self._loss_for(loss)
+        if check:
+            X, one = check_X(X, self.sizes[0], self._dtype)
+            Y = check_Y(Y, X.shape[0], self.sizes[-1], loss, self._dtype, one)
+        return Objective(self, X, Y, loss)
+
+    def _loss_for(self, loss: Any) -> Any:
+        loss = get_loss(loss)
+        check_pairing(loss, self._acts[-1])
+        return loss
+
+    def _params_for(self, theta: Array) -> list[tuple[Array, Array]]:
+        if theta is self._theta:
+            return self._views
+        theta = np.asarray(theta, dtype=self._dtype)
+        if theta.shape != self._theta.shape:
+            raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
+        return layer_views(theta, self.sizes)
+
+    # ---------------------------------------------------------------- training and saving
+    def fit(self, X: ArrayLike, Y: ArrayLike, **kwargs: Any) -> Any:
+        """Train from the current θ; see `mlpnet.training.fit` for the arguments. → `History`."""
+        from .training import fit
+
+        return fit(self, X, Y, **kwargs)
+
+    def spec(self) -> dict[str, Any]:
+        """The architecture as JSON-able data (what `save` stores beside θ)."""
+        return {
+            "format": FORMAT,
+            "dtype": self._dtype.name,
+            "layers": [
+                {"n_in": l.n_in, "n_out": l.n_out, "activation": activation_spec(l.activation)}
+                for l in self.layers
+            ],
+        }
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write θ, the architecture (JSON) and a format version to one ``.npz`` at exactly `path`.
+
+        The write is atomic: a crash leaves the old file (or none), never half of one.
+        """
+        from .io import save_npz
+
+        save_npz(path, self._theta, self.spec())
+
+
+class Objective:
+    """J(θ) = mean loss of a network on fixed data, as a function of θ; never mutates the network.
+
+    ``objective(theta)`` → ``(J, ∇J)`` (forward and backward pass; the gradient is the network's
+    reused buffer), ``objective.value(theta)`` → J (forward pass only).
+    """
+
+    def __init__(self, net: Network, X: Array, Y: Array, loss: Any) -> None:
+        self.net, self.X, self.Y, self.loss = net, X, Y, loss
+
+    def __call__(self, theta: Array) -> tuple[float, Array]:
+        net = self.net
+        params = net._params_for(theta)
+        cache = backprop.forward(params, net._acts, self.X)
+        J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
+        backprop.backward(params, net._acts, cache, delta, net._grad_views)
+        return J, net._grad
+
+    def value(self, theta: Array) -> float:
+        net = self.net
+        Z, Q = backprop.output(net._params_for(theta), net._acts, self.X)
+        return backprop.loss_value(self.loss, net._acts[-1], Z, Q, self.Y)
+
+
+def load(path: str | PathLike[str]) -> Network:
+    """Read a network written by `Network.save` (no unpickling).
+
+    Raises
+    ------
+    FileNotFoundError
+        When `path` does not exist.
+    ValueError
+        Naming the file, when it is corrupt, truncated, or not an mlpnet network.
+    """
+    from .io import load_npz
+
+    theta, spec = load_npz(path)
+    try:
+        if spec.get("format") != FORMAT:
+            raise ValueError("it holds no mlpnet network")
+        layers = [
+            Dense(int(s["n_in"]), int(s["n_out"]), activation_from_spec(s["activation"]))
+            for s in spec["layers"]
+        ]
+        net = Network(layers, dtype=spec["dtype"])
+        net.params = theta
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: not a valid mlpnet network file ({err})") from None
+    return net
+
+
+def _build_layers(layers: Any, activation: Any, output_activation: Any) -> list[Dense]:
+    """Dense layers from sizes, or the given Dense layers checked to chain."""
+    layers = list(layers)
+    if layers and all(isinstance(l, Dense) for l in layers):
+        for i, (a, b) in enumerate(pairwise(layers), 1):
+            if a.n_out != b.n_in:
+                raise ValueError(f"layer {i + 1} expects {b.n_in} inputs but layer {i} gives {a.n_out}")
+        built = layers
+    elif len(layers) >= 2 and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in layers):
+        if min(layers) < 1:
+            raise ValueError(f"layer sizes must be positive integers, got {layers}")
+        acts = [activation] * (len(layers) - 2) + [output_activation]
+        built = [Dense(int(i), int(o), act) for (i, o), act in zip(pairwise(layers), acts)]
+    else:
+        raise ValueError(
+            "layers must be a list of at least two sizes [n_0, …, n_L] or a non-empty list of "
+            f"Dense layers, got {layers!r}"
+        )
+    for i, layer in enumerate(built[:-1], 1):
+        if isinstance(layer.activation, Softmax):
+            raise ValueError(f"softmax is for the output layer only, but layer {i} uses it")
+    return built
+
+
+def _initialise(layer: Dense, init: Any, rng: np.random.Generator) -> None:
+    """Draw W (and b, for "normal"/"uniform") with the layer's, the network's or the default init."""
+    if init is None:
+        init = "he" if isinstance(layer.activation, (ReLU, LeakyReLU)) else "xavier"
+    draw, draws_biases = get_initializer(init)
+    W = np.asarray(draw(rng, layer.W.shape, layer.W.dtype))
+    if W.shape != layer.W.shape:
+        raise ValueError(f"init {init!r} returned shape {W.shape}, expected {layer.W.shape}")
+    layer.W[...] = W
+    if draws_biases:
+        layer.b[...] = draw(rng, layer.b.shape, layer.b.dtype)

@@ -1,0 +1,36 @@
+"""Shared test configuration: hypothesis profiles and data fixtures."""
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+"""Where the real MNIST test set lives: ``../shared/data/mnist`` seen from the repository root."""
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the real MNIST test-set files; skips the test when they are absent."""
+    names = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    missing = [
+        name
+        for name in names
+        if not (MNIST_DIR / name).is_file() and not (MNIST_DIR / f"{name}.gz").is_file()
+    ]
+    if missing:
+        pytest.skip(
+            f"MNIST not found at {MNIST_DIR}: missing {', '.join(missing)} (with or without .gz)"
+        )
+    return MNIST_DIR
