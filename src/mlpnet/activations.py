@@ -38,8 +38,14 @@ __all__ = [
 
 
 def sigmoid(z: Array) -> Array:
-    """Logistic function σ(z) = 1 / (1 + e^{−z}), evaluated as ½(1 + tanh(z/2)): no overflow."""
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
+    """Logistic function σ(z) = 1 / (1 + e^{−z}).
+
+    Written as 1 / (1 + e^{−|z|}) for z ≥ 0 and e^{−|z|} / (1 + e^{−|z|}) for z < 0: no overflow, and
+    full relative precision in both tails (½(1 + tanh(z/2)) would cancel to 0 for z ≪ 0).
+    """
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def softmax(Z: Array) -> Array:
@@ -55,7 +61,10 @@ class _Elementwise:
     name = ""
 
     def backprop(self, Z: Array, Q: Array, G: Array) -> Array:
-        """G ⊙ ψ'(Z); `Q` = ψ(Z) from the forward pass may be used instead of Z."""
+        """G ⊙ ψ'(Z); `Q` = ψ(Z) from the forward pass may be used instead of Z.
+
+        `G` is a temporary of the backward pass: implementations may overwrite it.
+        """
         return G * self.derivative(Z)
 
     def derivative(self, z: Array) -> Array:  # pragma: no cover - every subclass defines it
@@ -155,7 +164,7 @@ class ReLU(_Elementwise):
         return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
 
     def backprop(self, Z: Array, Q: Array, G: Array) -> Array:
-        return G * (Z > 0)
+        return np.multiply(G, Z > 0, out=G)  # in place: G is the backward pass's temporary
 
 
 class LeakyReLU(_Elementwise):

@@ -192,7 +192,7 @@ class _UserLoss(_Loss):
         return np.asarray(self._loss.value(Yhat, Y))
 
     def gradient(self, Yhat: Array, Y: Array) -> Array:
-        return np.asarray(self._loss.gradient(Yhat, Y))
+        return np.array(self._loss.gradient(Yhat, Y), dtype=Yhat.dtype)  # a copy we may overwrite
 
     def __repr__(self) -> str:
         return f"<user loss {self.name}>"
