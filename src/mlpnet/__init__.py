@@ -7,24 +7,49 @@ are samples (Algorithm 6.1), gradient checks against finite differences, and the
 algorithms.
 """
 
-from . import activations, initializers, losses, metrics
+from . import activations, callbacks, datasets, initializers, losses, metrics, optim, schedules
 from .backprop import Cache
+from .callbacks import Callback, EarlyStopping
 from .errors import TrainingDiverged
 from .gradcheck import finite_difference_gradient, gradient_check, hessian, jacobian
+from .history import History
 from .layers import Dense
 from .network import Network, Objective, load
+from .optim import (
+    LBFGS,
+    SGD,
+    Adam,
+    Armijo,
+    ExactLineSearch,
+    GradientDescent,
+    Optimizer,
+    RandomSearch,
+)
 from .perceptron import Perceptron
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LBFGS",
+    "SGD",
+    "Adam",
+    "Armijo",
     "Cache",
+    "Callback",
     "Dense",
+    "EarlyStopping",
+    "ExactLineSearch",
+    "GradientDescent",
+    "History",
     "Network",
     "Objective",
+    "Optimizer",
     "Perceptron",
+    "RandomSearch",
     "TrainingDiverged",
     "activations",
+    "callbacks",
+    "datasets",
     "finite_difference_gradient",
     "gradient_check",
     "hessian",
@@ -33,4 +58,6 @@ __all__ = [
     "load",
     "losses",
     "metrics",
+    "optim",
+    "schedules",
 ]

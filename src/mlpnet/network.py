@@ -261,23 +261,37 @@ class Objective:
 
     ``objective(theta)`` → ``(J, ∇J)`` (forward and backward pass; the gradient is the network's
     reused buffer), ``objective.value(theta)`` → J (forward pass only).
+
+    A line search evaluates J at trial points and then asks for the gradient at the one it accepts;
+    ``value`` therefore keeps its forward pass, and a following call at the same θ runs only the
+    backward pass. ``output`` is Ŷ of the latest evaluation, so the fit loop can score a batch
+    without a second forward pass.
     """
 
     def __init__(self, net: Network, X: Array, Y: Array, loss: Any) -> None:
         self.net, self.X, self.Y, self.loss = net, X, Y, loss
+        self.output: Array | None = None
+        self._kept: tuple[Array, backprop.Cache] | None = None  # (θ, forward pass) of `value`
 
     def __call__(self, theta: Array) -> tuple[float, Array]:
         net = self.net
         params = net._params_for(theta)
-        cache = backprop.forward(params, net._acts, self.X)
+        if self._kept is not None and np.array_equal(self._kept[0], theta):
+            cache = self._kept[1]
+        else:
+            cache = backprop.forward(params, net._acts, self.X)
+        self._kept = None
         J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
         backprop.backward(params, net._acts, cache, delta, net._grad_views)
+        self.output = cache.output
         return J, net._grad
 
     def value(self, theta: Array) -> float:
         net = self.net
-        Z, Q = backprop.output(net._params_for(theta), net._acts, self.X)
-        return backprop.loss_value(self.loss, net._acts[-1], Z, Q, self.Y)
+        cache = backprop.forward(net._params_for(theta), net._acts, self.X)
+        self._kept = (np.array(theta, dtype=net.dtype), cache)
+        self.output = cache.output
+        return backprop.loss_value(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
 
 
 def load(path: str | PathLike[str]) -> Network:

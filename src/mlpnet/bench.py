@@ -1,0 +1,403 @@
+"""Benchmarks: mlpnet beside PyTorch, scikit-learn and a bare NumPy loop, in one process.
+
+Each benchmark runs the peers on the same data and settings and reports median times of several runs
+and their ratios; nothing here is asserted. The reference network is the notes' MNIST classifier,
+784-200-10, ReLU, softmax cross-entropy, float32. Peers that are not installed (torch, scikit-learn)
+are reported as missing. Run with ``mlpnet bench`` or ``python benchmarks/run.py``.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import mlpnet
+
+SIZES = [784, 200, 10]
+__all__ = ["BENCHMARKS", "run"]
+
+
+# ------------------------------------------------------------------ helpers
+def median_time(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of `fn` over `repeats` runs after `warmup` unmeasured ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def blas_threads() -> int:
+    """Threads the BLAS under NumPy uses (threadpoolctl), or 1 if unknown."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 1
+    counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
+    return max(counts, default=1)
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(blas_threads())
+    return torch
+
+
+def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped random data: X uniform in [0, 1) float32 (n, 784), labels 0 … 9."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, SIZES[0]), dtype=np.float32), rng.integers(0, SIZES[-1], n)
+
+
+def epoch_flops(n: int, sizes: list[int] = SIZES) -> float:
+    """FLOPs of one epoch's matrix products: forward 2·n_in·n_out per layer and sample, backward
+    the same for ∇W and again for δ below every layer but the first."""
+    per_sample = 0
+    for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        per_sample += 2 * n_in * n_out * (3 if l > 0 else 2)
+    return float(n * per_sample)
+
+
+def gemm_rate(n: int = 2000, repeats: int = 5) -> float:
+    """The machine's float32 matrix-multiply rate in GFLOP/s: one large GEMM, NumPy's BLAS."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    return 2 * n**3 / median_time(lambda: A @ B, repeats) / 1e9
+
+
+def _initial_layers(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    net = mlpnet.Network(SIZES, activation="relu", seed=seed)
+    return [(l.W.copy(), l.b.copy()) for l in net.layers]
+
+
+# ------------------------------------------------------------------ peers: one epoch of SGD
+def numpy_epoch(layers: list, X: np.ndarray, y: np.ndarray, batch: int, lr: float) -> None:
+    """The bare NumPy floor: forward, backward, in-place update, nothing else."""
+    (W1, b1), (W2, b2) = layers
+    for i in range(0, len(X), batch):
+        Xb, yb = X[i : i + batch], y[i : i + batch]
+        Z1 = Xb @ W1.T
+        Z1 += b1
+        Q1 = np.maximum(Z1, 0)
+        Z2 = Q1 @ W2.T
+        Z2 += b2
+        P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        P[np.arange(len(yb)), yb] -= 1
+        P /= len(yb)
+        D = P @ W2
+        D *= Z1 > 0
+        W2 -= lr * (P.T @ Q1)
+        b2 -= lr * P.sum(axis=0)
+        W1 -= lr * (D.T @ Xb)
+        b1 -= lr * D.sum(axis=0)
+
+
+def mlpnet_epoch(net: mlpnet.Network, X: np.ndarray, y: np.ndarray, batch: int, lr: float) -> None:
+    """What a user runs: ``net.fit`` for one epoch (no shuffling, no progress bar)."""
+    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=lr),
+            batch_size=batch, epochs=1, shuffle=False, progress=False)
+
+
+def torch_model(torch: Any, layers: list) -> Any:
+    model = torch.nn.Sequential(torch.nn.Linear(784, 200), torch.nn.ReLU(), torch.nn.Linear(200, 10))
+    with torch.no_grad():
+        for module, (W, b) in zip((model[0], model[2]), layers):
+            module.weight.copy_(torch.from_numpy(W))
+            module.bias.copy_(torch.from_numpy(b))
+    return model
+
+
+def torch_epoch(torch: Any, model: Any, opt: Any, Xt: Any, yt: Any, batch: int) -> None:
+    """PyTorch's idiom: ``nn.Sequential`` + ``torch.optim.SGD``, one epoch in order."""
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for i in range(0, len(Xt), batch):
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(Xt[i : i + batch]), yt[i : i + batch]).backward()
+        opt.step()
+
+
+def sklearn_epoch(X: np.ndarray, y: np.ndarray, batch: int, lr: float) -> Callable[[], None] | None:
+    try:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier
+    except ImportError:
+        return None
+
+    def epoch() -> None:
+        clf = MLPClassifier((200,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=batch,
+                            learning_rate_init=lr, max_iter=1, shuffle=False, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+
+    return epoch
+
+
+# ------------------------------------------------------------------ the benchmarks
+Row = dict[str, Any]
+
+
+def bench_minibatch(repeats: int = 3, quick: bool = False, batch: int = 100) -> list[Row]:
+    """One epoch of mini-batch SGD (lr 0.5) over 60,000 MNIST-shaped rows, every peer."""
+    n = 12_000 if quick else 60_000
+    X, y = synthetic(n)
+    layers = _initial_layers()
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    rows = {"mlpnet": median_time(lambda: mlpnet_epoch(net, X, y, batch, 0.5), repeats)}
+    numpy_layers = [(W.copy(), b.copy()) for W, b in layers]
+    rows["numpy loop"] = median_time(lambda: numpy_epoch(numpy_layers, X, y, batch, 0.5), repeats)
+    torch = _torch()
+    if torch is not None:
+        model = torch_model(torch, layers)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        rows["pytorch"] = median_time(lambda: torch_epoch(torch, model, opt, Xt, yt, batch), repeats)
+    sk = sklearn_epoch(X, y, batch, 0.5)
+    if sk is not None:
+        rows["scikit-learn"] = median_time(sk, repeats)
+    gflops = epoch_flops(n) / 1e9
+    return [
+        {"peer": k, "seconds": v, "ratio": v / rows["mlpnet"], "GFLOP/s": gflops / v}
+        for k, v in rows.items()
+    ]
+
+
+def bench_online(repeats: int = 3, quick: bool = False) -> list[Row]:
+    """Online SGD (batch 1): microseconds per step."""
+    n = 500 if quick else 3000
+    X, y = synthetic(n)
+    layers = _initial_layers()
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    rows = {"mlpnet": median_time(lambda: mlpnet_epoch(net, X, y, 1, 0.01), repeats) / n * 1e6}
+    numpy_layers = [(W.copy(), b.copy()) for W, b in layers]
+    rows["numpy loop"] = median_time(lambda: numpy_epoch(numpy_layers, X, y, 1, 0.01), repeats) / n * 1e6
+    torch = _torch()
+    if torch is not None:
+        model = torch_model(torch, layers)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        rows["pytorch"] = median_time(lambda: torch_epoch(torch, model, opt, Xt, yt, 1), repeats) / n * 1e6
+    return [{"peer": k, "us/step": v, "ratio": v / rows["mlpnet"]} for k, v in rows.items()]
+
+
+def bench_large_batch(repeats: int = 3, quick: bool = False, batch: int = 1000) -> list[Row]:
+    """Mini-batch SGD with batch 1,000: the achieved rate against one large GEMM's."""
+    n = 20_000 if quick else 60_000
+    X, y = synthetic(n)
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    seconds = median_time(lambda: mlpnet_epoch(net, X, y, batch, 0.1), repeats)
+    numpy_layers = _initial_layers()
+    numpy_seconds = median_time(lambda: numpy_epoch(numpy_layers, X, y, batch, 0.1), repeats)
+    peak = gemm_rate()
+    flops = epoch_flops(n) / 1e9
+    return [
+        {"peer": "mlpnet", "GFLOP/s": flops / seconds, "of GEMM rate": flops / seconds / peak},
+        {"peer": "numpy loop", "GFLOP/s": flops / numpy_seconds, "of GEMM rate": flops / numpy_seconds / peak},
+        {"peer": "one 2000² GEMM", "GFLOP/s": peak, "of GEMM rate": 1.0},
+    ]
+
+
+def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
+    """Full-batch Armijo on 8,000 rows: one iteration against one forward + backward pass."""
+    X, y = synthetic(2000 if quick else 8000)
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    objective = net.objective(X, y, "softmax_cross_entropy")
+    pass_time = median_time(lambda: objective(net.params), repeats)
+    iters = 5
+
+    def armijo() -> None:
+        net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.Armijo(lr0=1.0),
+                epochs=iters, progress=False)
+
+    iteration = median_time(armijo, repeats) / iters
+    return [
+        {"what": "forward + backward", "seconds": pass_time, "ratio": 1.0},
+        {"what": "Armijo iteration", "seconds": iteration, "ratio": iteration / pass_time},
+    ]
+
+
+def bench_inference(repeats: int = 5, quick: bool = False) -> list[Row]:
+    """Predicting 10,000 rows."""
+    X, _ = synthetic(2000 if quick else 10_000)
+    layers = _initial_layers()
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    rows = {"mlpnet": median_time(lambda: net.predict(X), repeats)}
+    (W1, b1), (W2, b2) = layers
+    rows["numpy loop"] = median_time(lambda: np.maximum(X @ W1.T + b1, 0) @ W2.T + b2, repeats)
+    torch = _torch()
+    if torch is not None:
+        model, Xt = torch_model(torch, layers), torch.from_numpy(X)
+
+        def run_torch() -> None:
+            with torch.inference_mode():
+                model(Xt)
+
+        rows["pytorch"] = median_time(run_torch, repeats)
+    return [{"peer": k, "seconds": v, "ratio": v / rows["mlpnet"]} for k, v in rows.items()]
+
+
+def bench_gradcheck(repeats: int = 1, quick: bool = False) -> list[Row]:
+    """Backpropagation O(|w|) against central differences O(|w|²) as |w| doubles 5 times."""
+    rows = []
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((32, 8)), rng.integers(0, 4, 32)
+    for width in [4, 8, 16, 32, 64, 128][: 4 if quick else 6]:
+        net = mlpnet.Network([8, width, width, 4], activation="tanh", seed=0, dtype="float64")
+        bp = median_time(lambda: net.loss_and_gradient(X, y, "softmax_cross_entropy"), 5)
+        fd = median_time(
+            lambda: mlpnet.finite_difference_gradient(net, X, y, "softmax_cross_entropy"), repeats, 0
+        )
+        rows.append({"n_params": net.n_params, "backprop s": bp, "differences s": fd, "ratio": fd / bp})
+    return rows
+
+
+def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = None) -> list[Row]:
+    """Peak memory (tracemalloc) while training on mnist_10k against the budget
+    data + 4·θ + one batch's activations (the interpreter baseline is excluded by measuring
+    only what training allocates)."""
+    from .datasets import mnist_10k
+
+    try:
+        X, y, Xv, yv = mnist_10k(directory or _default_mnist())
+    except FileNotFoundError:
+        X, y = synthetic(8000)
+        Xv, yv = synthetic(2000, seed=1)
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    batch = 100
+    tracemalloc.start()
+    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=0.5),
+            batch_size=batch, epochs=1 if quick else 2, validation_data=(Xv, yv), progress=False)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    theta = net.params.nbytes
+    activations = batch * sum(SIZES) * 4 * 3  # Z, Q and δ per layer
+    budget = 4 * theta + activations
+    return [
+        {"what": "data (held before training)", "MB": (X.nbytes + Xv.nbytes) / 1e6},
+        {"what": "peak allocated by fit", "MB": peak / 1e6},
+        {"what": "budget 4·θ + batch activations", "MB": budget / 1e6, "ratio": peak / budget},
+    ]
+
+
+def bench_accuracy(repeats: int = 1, quick: bool = False, directory: str | None = None) -> list[Row]:
+    """mnist_10k with the notes' settings (SGD lr 0.5, batch 100, 15 epochs), mlpnet and PyTorch
+    from the same initial θ: test error in %."""
+    from .datasets import mnist_10k
+
+    X, y, Xt, yt = mnist_10k(directory or _default_mnist())
+    epochs = 3 if quick else 15
+    layers = _initial_layers()
+    net = mlpnet.Network(SIZES, activation="relu", seed=0)
+    start = time.perf_counter()
+    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=0.5),
+            batch_size=100, epochs=epochs, seed=0, progress=False)
+    rows = [{"peer": "mlpnet", "test error %": 100 * np.mean(net.predict(Xt).argmax(1) != yt),
+             "seconds": time.perf_counter() - start}]
+    torch = _torch()
+    if torch is not None:
+        model = torch_model(torch, layers)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
+        gen = torch.Generator().manual_seed(0)
+        start = time.perf_counter()
+        for _ in range(epochs):
+            order = torch.randperm(len(X), generator=gen)
+            torch_epoch(torch, model, opt, Xtr[order], ytr[order], 100)
+        with torch.inference_mode():
+            pred = model(torch.from_numpy(Xt)).argmax(1).numpy()
+        rows.append({"peer": "pytorch", "test error %": 100 * np.mean(pred != yt),
+                     "seconds": time.perf_counter() - start})
+    return rows
+
+
+def _default_mnist() -> str:
+    from pathlib import Path
+
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        candidate = base.parent / "shared" / "data" / "mnist"
+        if candidate.is_dir():
+            return str(candidate)
+    return str(Path("..") / "shared" / "data" / "mnist")
+
+
+BENCHMARKS: dict[str, tuple[str, Callable[..., list[Row]], str]] = {
+    "minibatch": ("mini-batch SGD, batch 100, one epoch of 60,000 rows", bench_minibatch,
+                  "≤ 0.8 × PyTorch, ≤ 0.5 × scikit-learn, ≤ 1.1 × NumPy loop"),
+    "online": ("online SGD, batch 1", bench_online, "µs/step ≤ 0.5 × PyTorch"),
+    "batch1000": ("batch 1,000, one epoch of 60,000 rows", bench_large_batch, "≥ 60 % of GEMM rate"),
+    "armijo": ("full-batch Armijo, 8,000 rows", bench_armijo, "≤ 1.3 × one forward + backward"),
+    "inference": ("inference, 10,000 rows", bench_inference, "≤ 0.8 × PyTorch"),
+    "gradcheck": ("gradient check vs backprop as |w| doubles", bench_gradcheck, "O(|w|²) vs O(|w|)"),
+    "memory": ("peak memory training on mnist_10k", bench_memory, "≤ data + 4θ + batch activations"),
+    "accuracy": ("mnist_10k, lr 0.5, batch 100, 15 epochs", bench_accuracy,
+                 "test error within 0.3 points of PyTorch"),
+}
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def table(rows: list[Row]) -> str:
+    """Rows as a markdown table (columns: the union of the rows' keys, in order)."""
+    cols: list[str] = []
+    for row in rows:
+        cols += [k for k in row if k not in cols]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_format(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def environment() -> str:
+    """One line on the machine and the versions measured."""
+    parts = [platform.processor() or platform.machine(), f"Python {platform.python_version()}",
+             f"NumPy {np.__version__}", f"{blas_threads()} BLAS threads"]
+    torch = _torch()
+    if torch is not None:
+        parts.append(f"PyTorch {torch.__version__}")
+    try:
+        import sklearn
+
+        parts.append(f"scikit-learn {sklearn.__version__}")
+    except ImportError:
+        pass
+    return ", ".join(parts)
+
+
+def run(names: Any = None, quick: bool = False, repeats: int = 3,
+        echo: Callable[[str], Any] = print) -> str:
+    """Run the named benchmarks (all by default), echoing each table as it completes."""
+    names = list(names or BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise ValueError(f"unknown benchmark {unknown[0]!r}; choose from {list(BENCHMARKS)}")
+    out = [f"mlpnet {mlpnet.__version__} benchmarks — {environment()}"
+           + (" — quick mode" if quick else f" — median of {repeats} runs")]
+    echo(out[0])
+    for name in names:
+        title, fn, goal = BENCHMARKS[name]
+        try:
+            body = table(fn(repeats=repeats, quick=quick))
+        except (FileNotFoundError, ImportError) as err:
+            body = f"skipped: {err}"
+        section = f"\n### {name}: {title}\ngoal: {goal}\n\n{body}"
+        echo(section)
+        out.append(section)
+    return "\n".join(out)
