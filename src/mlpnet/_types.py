@@ -59,6 +59,10 @@ class Objective(Protocol):
         """J(θ) alone: a forward pass, no backward pass."""
         ...
 
+    # Optional, read by the fit loop where present: ``X`` and ``Y`` (the data as checked and
+    # converted) and ``output`` (Ŷ of the latest evaluation, to score a batch without another
+    # forward pass).
+
 
 class Trainable(Protocol):
     """What the fit loop and the gradient checks need of a model (`mlpnet.Network` is one)."""
@@ -68,8 +72,8 @@ class Trainable(Protocol):
         """θ: the live, contiguous 1-D parameter vector (writing into it changes the model)."""
         ...
 
-    def objective(self, X: Array, Y: Any, loss: Any) -> Objective:
-        """J on the data (X, Y) as a function of θ (inputs are checked once, here)."""
+    def objective(self, X: Array, Y: Any, loss: Any, *, check: bool = True) -> Objective:
+        """J on the data (X, Y) as a function of θ; ``check=False`` trusts already-checked data."""
         ...
 
     def loss_and_gradient(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> tuple[float, Array]:
@@ -79,6 +83,9 @@ class Trainable(Protocol):
     def predict(self, X: ArrayLike) -> Array:
         """Network outputs, one row per sample."""
         ...
+
+    # Optional: ``layer_slices``, a list of slices of θ, one per layer, for per-layer gradient
+    # norms in the history.
 
 
 Schedule = Callable[[int], float]
