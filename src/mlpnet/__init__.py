@@ -29,6 +29,15 @@ from .perceptron import Perceptron
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):  # MLPClassifier/MLPRegressor need scikit-learn: import on first use
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'mlpnet' has no attribute {name!r}")
+
+
 __all__ = [
     "LBFGS",
     "SGD",
@@ -41,6 +50,8 @@ __all__ = [
     "ExactLineSearch",
     "GradientDescent",
     "History",
+    "MLPClassifier",
+    "MLPRegressor",
     "Network",
     "Objective",
     "Optimizer",

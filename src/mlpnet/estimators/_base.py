@@ -1,0 +1,453 @@
+"""The part of `MLPClassifier` and `MLPRegressor` that does not depend on the kind of target.
+
+Parameters, their constraints (checked in ``fit``, scikit-learn style), the network built from
+them, scikit-learn's initialisation, and the training: a stepping solver runs
+`mlpnet.training.fit` over the epochs with `SklearnRules` as its callback, L-BFGS runs whole. The
+network's θ is the estimator's only copy of the parameters; ``coefs_`` and ``intercepts_`` are
+views of it in scikit-learn's layout (``coefs_[i]`` = W_{i+1}ᵀ, shape ``(n_in, n_out)``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import optim
+from ..errors import TrainingDiverged
+from ..network import Network
+from ..training import fit as train
+from ._adaptors import Penalized, SklearnRules, StepSize
+
+__all__ = ["BaseMLP"]
+
+STEPPING_SOLVERS = ("sgd", "adam", "gd", "armijo", "exact_line_search", "random_search")
+"""Solvers that take one step per batch, so ``partial_fit`` and the epoch rules apply."""
+
+MINI_BATCH_SOLVERS = ("sgd", "adam")
+"""Solvers that use ``batch_size``; the others see all the data every step."""
+
+ACTIVATIONS = {  # scikit-learn's names (and this library's extras) → mlpnet activations
+    "identity": "identity",
+    "logistic": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "softsign": "softsign",
+    "leaky_relu": "leaky_relu",
+}
+
+
+class BaseMLP(BaseEstimator):
+    """Multilayer perceptron estimator base; see `MLPClassifier` for the parameters."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", *STEPPING_SOLVERS})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, 10, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],  # μ = 1 never forgets: refused
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [
+            None,
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+        ],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dtype: Any = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+
+    # -- what the subclasses define ------------------------------------------------------------
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        """Return ``(X, y as scored, Y as trained on, n_outputs)``; set up the label encoding."""
+        raise NotImplementedError
+
+    def _output_layer(self) -> tuple[Any, Any, str]:
+        """``(mlpnet output activation, loss, out_activation_ name)`` for the fitted targets."""
+        raise NotImplementedError
+
+    def _predict_from_outputs(self, out: np.ndarray) -> np.ndarray:
+        """Predictions (labels or values) from the network's outputs."""
+        raise NotImplementedError
+
+    def _score_predictions(self, y: Any, pred: np.ndarray) -> float:
+        """Accuracy or R², the validation score of early stopping."""
+        raise NotImplementedError
+
+    # -- fitted parameters in scikit-learn's layout ----------------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """``coefs_[i]`` = W_{i+1}ᵀ of shape ``(n_in, n_out)``: views into the network's θ."""
+        return [layer.W.T for layer in self._fitted_net().layers]
+
+    @coefs_.setter
+    def coefs_(self, coefs: list[np.ndarray]) -> None:
+        for layer, coef in zip(self._fitted_net().layers, coefs, strict=True):
+            layer.W = np.asarray(coef).T
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """``intercepts_[i]`` = b_{i+1} of shape ``(n_out,)``: views into the network's θ."""
+        return [layer.b for layer in self._fitted_net().layers]
+
+    @intercepts_.setter
+    def intercepts_(self, intercepts: list[np.ndarray]) -> None:
+        for layer, b in zip(self._fitted_net().layers, intercepts, strict=True):
+            layer.b = b
+
+    @property
+    def network_(self) -> Network:
+        """The fitted `mlpnet.Network` (live: training continues on it)."""
+        return self._fitted_net()
+
+    def _fitted_net(self) -> Network:
+        net = self.__dict__.get("_net")
+        if net is None:
+            raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
+        return net
+
+    # -- pickling: a Network's layers are views into θ, which pickle would turn into copies ------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        net = state.pop("_net", None)
+        if net is not None:
+            state["_net_theta"] = net.params.copy()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        theta = state.pop("_net_theta", None)
+        super().__setstate__(state)
+        if theta is not None:
+            self._net = self._build_network(**self._net_recipe)
+            self._net.params = theta
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> BaseMLP:
+        """Fit the model to the data X and the targets y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (or a label indicator matrix) for classification, values for regression.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def _check_solver(self) -> bool:
+        if self.solver not in STEPPING_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for the stepping solvers {STEPPING_SOLVERS}; "
+                f"{self.solver!r} runs whole"
+            )
+        return True
+
+    def _fit(self, X: Any, y: Any, incremental: bool) -> BaseMLP:
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
+        X, y, Y, n_outputs = self._validate_input(X, y, incremental, reset=first_pass)
+        layer_units = [X.shape[1], *hidden, n_outputs]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(layer_units, X.dtype)
+        elif list(layer_units) != self._net.sizes:
+            raise ValueError(
+                f"cannot continue training a network of sizes {self._net.sizes} on data and "
+                f"hidden_layer_sizes that need {layer_units}; fit without warm_start instead"
+            )
+        model = Penalized(self._net, self.alpha)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(model, X, Y)
+        else:
+            self._fit_steps(model, X, y, Y, incremental)
+        return self
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _initialize(self, layer_units: list[int], dtype: Any) -> None:
+        """Build the network and draw θ as scikit-learn does; reset the training records."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = layer_units[-1]
+        self.n_layers_ = len(layer_units)
+        output, self._loss_fn, self.out_activation_ = self._output_layer()
+        if self.dtype is not None:
+            dtype = np.dtype(self.dtype)
+        self._net_recipe = {
+            "sizes": list(layer_units),
+            "activation": ACTIVATIONS[self.activation],
+            "output_activation": output,
+            "dtype": np.dtype(dtype).name,
+        }
+        self._net = net = self._build_network(**self._net_recipe)
+        # Glorot & Bengio's uniform initialisation with scikit-learn's factor and draw order, so
+        # the same random_state starts from the same weights as sklearn.neural_network
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for layer in net.layers:
+            bound = np.sqrt(factor / (layer.n_in + layer.n_out))
+            coef = self._random_state.uniform(-bound, bound, (layer.n_in, layer.n_out))
+            layer.W[...] = coef.T
+            layer.b[...] = self._random_state.uniform(-bound, bound, layer.n_out)
+        self._best_theta = net.params.copy()
+        self.loss_curve_: list[float] = []
+        self._no_improvement_count = 0
+        self._reset_scores()
+
+    def _reset_scores(self) -> None:
+        if self.early_stopping and self.solver != "lbfgs":
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    @staticmethod
+    def _build_network(
+        sizes: list[int], activation: str, output_activation: Any, dtype: str
+    ) -> Network:
+        return Network(
+            sizes,
+            activation=activation,
+            output_activation=output_activation,
+            init="zeros",
+            dtype=dtype,
+        )
+
+    def _seed(self) -> int:
+        return int(self._random_state.randint(np.iinfo(np.int32).max))
+
+    def _make_optimizer(self) -> tuple[Any, StepSize | None]:
+        solver, lr = self.solver, self.learning_rate_init
+        if solver == "sgd":
+            step = StepSize(lr)
+            nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
+            return optim.SGD(step, momentum=self.momentum, nesterov=nesterov), step
+        if solver == "gd":
+            step = StepSize(lr)
+            return optim.GradientDescent(step), step
+        if solver == "adam":
+            return optim.Adam(lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon), None
+        if solver == "armijo":
+            return optim.Armijo(), None
+        if solver == "exact_line_search":
+            return optim.ExactLineSearch(), None
+        return optim.RandomSearch(seed=self._seed()), None
+
+    def _batch_size(self, n: int) -> int | None:
+        if self.solver not in MINI_BATCH_SOLVERS:
+            return None
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped",
+                stacklevel=6,
+            )
+        return int(np.clip(self.batch_size, 1, n))
+
+    def _fit_steps(self, model: Penalized, X: Any, y: Any, Y: Any, incremental: bool) -> None:
+        """Epochs of a stepping solver, with scikit-learn's stopping rules."""
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer, self._step_size = self._make_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        validation = None
+        if self.early_stopping:
+            stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+            train_idx, val_idx = train_test_split(
+                np.arange(len(X)),
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            if len(val_idx) < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the size "
+                    "of your dataset."
+                )
+            validation = (X[val_idx], y[val_idx])
+            X, Y = X[train_idx], Y[train_idx]
+            if self.validation_scores_ is None:  # warm start after a fit without early stopping
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+                self.best_loss_ = None
+        rules = SklearnRules(self, model, len(X), validation, self._step_size)
+        self.n_iter_ = 0
+        history = self._train(model, X, Y, 1 if incremental else self.max_iter, rules)
+        if self.early_stopping:
+            self._net.params = self._best_theta
+        if history.stop_reason == "interrupted":
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        elif not incremental and not rules.converged and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _fit_lbfgs(self, model: Penalized, X: Any, Y: Any) -> None:
+        """L-BFGS on all the data, SciPy's gradient test at ``tol`` (as scikit-learn)."""
+        rules = SklearnRules(self, model, len(X), None, None, stopping=False)
+        self.n_iter_ = 0
+        history = self._train(model, X, Y, self.max_iter, rules, optim.LBFGS(gtol=self.tol))
+        if history.stop_reason == "interrupted":
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        elif rules.max_fun_reached or history.stop_reason == "epochs":
+            why = (
+                f"the number of function evaluations exceeded max_fun={self.max_fun}"
+                if rules.max_fun_reached
+                else f"the number of iterations reached max_iter={self.max_iter}"
+            )
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s): {why}. Increase it "
+                "to improve the convergence, or scale the data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _train(
+        self, model: Penalized, X: Any, Y: Any, epochs: int, rules: SklearnRules, opt: Any = None
+    ) -> Any:
+        try:
+            return train(
+                model,
+                X,
+                Y,
+                loss=self._loss_fn,
+                optimizer=self._optimizer if opt is None else opt,
+                epochs=epochs,
+                batch_size=self._batch_size(len(X)),
+                shuffle=self.shuffle,
+                callbacks=[rules],
+                progress=False,
+                seed=self._seed(),
+            )
+        except TrainingDiverged as err:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain large "
+                f"values and need to be preprocessed. ({err})"
+            ) from err
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    def _forward(self, X: Any) -> np.ndarray:
+        """Network outputs for checked X (feature count and names as in ``fit``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._net.predict(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict with the multilayer perceptron.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted classes (classifier) or values (regressor).
+        """
+        return self._predict_from_outputs(self._forward(X))
+
+    def _validation_score(self, X_val: np.ndarray, y_val: Any) -> float:
+        """Score on the early-stopping split (checked in fit); NaN for non-finite outputs."""
+        out = self._net.predict(X_val)
+        if not np.all(np.isfinite(out)):
+            return float("nan")
+        return float(self._score_predictions(y_val, self._predict_from_outputs(out)))
