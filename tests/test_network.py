@@ -155,3 +155,17 @@ def test_objective_at_other_theta_does_not_touch_the_network():
     assert J == J_other
     np.testing.assert_array_equal(g, g_other)
     assert objective.value(other) == J
+
+
+def test_pickle_keeps_layers_as_views_into_theta():
+    import pickle
+
+    net = mlpnet.Network([3, 4, 2], activation="tanh", seed=0)
+    twin = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(twin.params, net.params)
+    assert np.shares_memory(twin.layers[0].W, twin.params)
+    twin.params[0] += 1.0
+    assert twin.layers[0].W[0, 0] == net.layers[0].W[0, 0] + 1.0
+    X = np.ones((2, 3))
+    J, _ = twin.loss_and_gradient(X, np.zeros((2, 2)), "squared_error")
+    assert J == twin.loss(X, np.zeros((2, 2)), "squared_error")

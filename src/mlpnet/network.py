@@ -148,6 +148,16 @@ class Network:
         acts = [getattr(a, "name", repr(a)) for a in self._acts]
         return f"Network(sizes={self.sizes}, activations={acts}, dtype={self._dtype.name!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
+        return {"layers": self.layers, "dtype": self._dtype.name, "theta": self._theta}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for layer in state["layers"]:
+            layer._assigned = True  # keep the pickled values when rebinding
+        self.__init__(state["layers"], dtype=state["dtype"])
+        self._theta[...] = state["theta"]
+
     # ---------------------------------------------------------------- forward pass
     def forward(self, X: ArrayLike) -> Array:
         """Network outputs Ŷ = f(X), shape ``(n, n_L)``; a 1-D X is one sample → 1-D result."""
@@ -285,6 +295,21 @@ class Objective:
         backprop.backward(params, net._acts, cache, delta, net._grad_views)
         self.output = cache.output
         return J, net._grad
+
+    def descend(self, theta: Array, lr: float) -> float:
+        """J(θ), then θ ← θ − lr ∇J(θ) in place by `backprop.descend` (∇J never materialised).
+
+        `theta` must be the network's own ``params``; it is left unchanged if J is not finite.
+        """
+        net = self.net
+        if theta is not net._theta:
+            raise ValueError("descend moves the network's own params only")
+        cache = backprop.forward(net._views, net._acts, self.X)
+        J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
+        self.output, self._kept = cache.output, None
+        if np.isfinite(J):
+            backprop.descend(net._views, net._acts, cache, delta, lr)
+        return J
 
     def value(self, theta: Array) -> float:
         net = self.net

@@ -128,14 +128,16 @@ def fit(
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     run = _Run(model, X, Y, loss, validation_data, stoppers, epochs, progress)
-    if callable(getattr(opt, "run", None)):
-        return run.whole(opt, data, tol)
-    batches = (
-        _full_batches(data, n)
-        if full
-        else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed)
-    )
-    return run.steps(opt, batches, tol if full else None)
+    # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if callable(getattr(opt, "run", None)):
+            return run.whole(opt, data, tol)
+        batches = (
+            _full_batches(data, n)
+            if full
+            else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed)
+        )
+        return run.steps(opt, batches, tol if full else None)
 
 
 class _Run:
@@ -177,7 +179,12 @@ class _Run:
         """Epochs of per-step updates: θ ← opt.step(θ, J, ∇J, objective) on each batch."""
         theta, history = self.theta, self.history
         backup = theta.copy()  # θ of the last step with a finite J: the divergence fallback
+        spare = theta.copy()  # the fused path alternates the two buffers: one copy per step
         uses_gradient = getattr(opt, "uses_gradient", True)
+        # Plain SGD may fuse θ ← θ − γ_k∇J into the backward pass (no ∇J written out); the last
+        # batch of an epoch takes the ordinary path, which yields the gradient norms.
+        fused = bool(getattr(opt, "fusable", False))
+        varying = bool(getattr(opt, "_varying", True))
         step_loss, lrs = history.step_loss.append, history.lr.append
         classification, stepping = self.classification, False
         self._begin()
@@ -185,6 +192,23 @@ class _Run:
             for epoch in range(self.epochs):
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
+                    if fused and not last and hasattr(objective, "descend"):
+                        backup, spare = spare, backup  # spare: θ_{k-1}, the fallback if J(θ_k) fails
+                        np.copyto(backup, theta)  # θ_k, restored if Ctrl-C lands in the update
+                        stepping = True
+                        lr = opt.advance()
+                        J = float(objective.descend(theta, lr))
+                        stepping = False
+                        if not math.isfinite(J):
+                            np.copyto(theta, spare)
+                            raise self._diverged(epoch, J)
+                        if classification:
+                            hits += self._batch_accuracy(objective) * size
+                        step_loss(J)
+                        if varying:
+                            lrs(lr)
+                        total += J * size
+                        continue
                     if uses_gradient:
                         J, grad = objective(theta)
                     else:

@@ -91,6 +91,20 @@ class SGD(Optimizer):
         self.state = SGDState(0, None)
         self._buf: Array | None = None
 
+    @property
+    def fusable(self) -> bool:
+        """Whether the step is plain θ ← θ − γ_k ∇J, which the fit loop may fuse into backprop.
+
+        Not when a subclass overrides `step`: its own rule must run.
+        """
+        return self.momentum == 0.0 and type(self).step is SGD.step
+
+    def advance(self) -> float:
+        """γ_k for a step the caller applies itself (the fused path), counting it as step k."""
+        k, velocity = self.state
+        self.state = SGDState(k + 1, velocity)
+        return float(self._schedule(k))
+
     def step(
         self, theta: Array, J: float, grad: Array | None, objective: Objective
     ) -> float | None:
