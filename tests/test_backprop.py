@@ -183,3 +183,17 @@ def test_user_defined_activation_and_loss():
     expected = np.sin((X @ W1.T + b1) ** 3 @ net.layers[1].W.T + net.layers[1].b)
     expected = expected @ net.layers[2].W.T + net.layers[2].b
     np.testing.assert_allclose(net.predict(X), expected)
+
+
+@pytest.mark.parametrize("targets", ["labels", "one_hot", "soft"])
+def test_fused_softmax_value_and_delta_equal_the_separate_formulas(targets):
+    from mlpnet.losses import SoftmaxCrossEntropy
+
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((6, 4)) * 30  # large logits too
+    y = rng.integers(0, 4, 6)
+    Y = {"labels": y, "one_hot": np.eye(4)[y], "soft": rng.dirichlet(np.ones(4), 6) * 2}[targets]
+    loss = SoftmaxCrossEntropy()
+    ell, delta = loss.value_and_delta(Z, Z, Y)
+    np.testing.assert_allclose(ell, loss.value(Z, Y), rtol=1e-12)
+    np.testing.assert_allclose(delta, loss.output_delta(Z, Z, Y), rtol=1e-12, atol=1e-15)

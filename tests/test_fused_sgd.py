@@ -1,10 +1,9 @@
-"""The fused SGD path (backprop.descend) against the plain rule θ ← θ − γ∇J."""
+"""The fused SGD path (Objective.descend) against the plain rule θ ← θ − γ∇J."""
 
 import numpy as np
 import pytest
 
 import mlpnet
-from mlpnet import backprop
 from mlpnet.optim import SGD
 
 
@@ -31,16 +30,6 @@ def test_descend_equals_backward_then_step(dtype, act):
     assert J == J_ref
     tol = 1e-5 if dtype == "float32" else 1e-13
     np.testing.assert_allclose(net.params, expected, rtol=tol, atol=tol)
-
-
-def test_descend_without_scipy_blas_gives_the_same_step(monkeypatch):
-    net = mlpnet.Network([5, 4, 3], seed=2, dtype="float64")
-    twin = net.copy()
-    X, y = data()
-    net.objective(X, y, "softmax_cross_entropy").descend(net.params, 0.1)
-    monkeypatch.setattr(backprop, "_gemm", lambda dtype: None)
-    twin.objective(X, y, "softmax_cross_entropy").descend(twin.params, 0.1)
-    np.testing.assert_allclose(net.params, twin.params, rtol=1e-13)
 
 
 @pytest.mark.parametrize("lr", [0.1, mlpnet.schedules.inverse_time(0.5)])
@@ -75,7 +64,11 @@ def test_fused_divergence_restores_the_last_parameters_with_a_finite_loss():
     replay = net()
     for k in range(len(losses) - 1):
         i = (4 * k) % 40
-        replay.objective(X[i : i + 4], y[i : i + 4], "softmax_cross_entropy").descend(replay.params, 1e8)
+        objective = replay.objective(X[i : i + 4], y[i : i + 4], "softmax_cross_entropy")
+        if i + 4 < 40:
+            objective.descend(replay.params, 1e8)
+        else:  # an epoch's last batch takes the ordinary path (it reports the gradient norm)
+            replay.params -= 1e8 * objective(replay.params)[1]
     np.testing.assert_array_equal(trained.params, replay.params)
 
 

@@ -24,7 +24,6 @@ from .losses import is_matched
 __all__ = [
     "Cache",
     "backward",
-    "descend",
     "forward",
     "input_gradient",
     "loss_and_delta",
@@ -94,12 +93,17 @@ def loss_and_delta(
     cross-entropy the chain rule through ψ' cancels and δ_L = (Ŷ − Y)/n; otherwise
     δ_L = ψ'_L(Z_L) ⊙ ∂ℓ/∂Ŷ / n.
     """
-    J = loss_value(loss, output_activation, Z, Q, Y)
-    if is_matched(loss, output_activation):
-        delta = loss.output_delta(Z, Q, Y)
+    if is_matched(loss, output_activation) and hasattr(loss, "value_and_delta"):
+        ell, delta = loss.value_and_delta(Z, Q, Y)  # one pass for both (softmax cross-entropy)
+        J = float(ell.mean(dtype=np.float64))
     else:
-        delta = output_activation.backprop(Z, Q, loss.gradient(Q, Y))
-    return J, np.multiply(delta, 1.0 / Z.shape[0], dtype=Z.dtype)
+        J = loss_value(loss, output_activation, Z, Q, Y)
+        if is_matched(loss, output_activation):
+            delta = loss.output_delta(Z, Q, Y)
+        else:
+            delta = output_activation.backprop(Z, Q, loss.gradient(Q, Y))
+    delta *= 1.0 / Z.shape[0]  # δ_L is a fresh array here: scale it in place
+    return J, delta
 
 
 def backward(
@@ -121,40 +125,6 @@ def backward(
         np.sum(delta, axis=0, out=gb)
         if l > 0:
             delta = activations[l - 1].backprop(cache.Z[l - 1], cache.Q[l], delta @ W)
-
-
-def descend(
-    params: Params, activations: Sequence[Any], cache: Cache, delta: Array, lr: float
-) -> None:
-    """The backward recursion fused with the gradient step θ ← θ − γ∇J, layer by layer.
-
-    From l = L down: δ_{l-1} is formed from W_l before W_l moves, then
-    W_l ← W_l − γ δ_lᵀ Q_{l-1} as one matrix product accumulated into W_l (BLAS ``gemm`` with β = 1
-    when SciPy is installed) and b_l ← b_l − γ Σ_rows δ_l. The same update as `backward` followed
-    by ``θ -= γ ∇J`` (equal up to rounding), without writing ∇J out: the fast path of plain SGD.
-    """
-    gemm = _gemm(params[0][0].dtype)
-    for l in range(len(params) - 1, -1, -1):
-        W, b = params[l]
-        below = delta @ W if l > 0 else None
-        if gemm is None:
-            W -= lr * (delta.T @ cache.Q[l])
-        else:  # Wᵀ (Fortran order) += −γ Q_{l-1}ᵀ δ_l: every operand passed without a copy
-            out = gemm(-lr, cache.Q[l].T, delta.T, beta=1.0, c=W.T, trans_b=1, overwrite_c=1)
-            if not np.may_share_memory(out, W):  # a non-contiguous W would be copied: write back
-                W[...] = out.T
-        b -= lr * delta.sum(axis=0)
-        if below is not None:
-            delta = activations[l - 1].backprop(cache.Z[l - 1], cache.Q[l], below)
-
-
-def _gemm(dtype: np.dtype) -> Any:
-    """SciPy's BLAS ``sgemm``/``dgemm`` for `dtype`, or None without SciPy."""
-    try:
-        from scipy.linalg.blas import get_blas_funcs
-    except ImportError:  # pragma: no cover - SciPy is optional
-        return None
-    return get_blas_funcs("gemm", dtype=dtype)
 
 
 def input_gradient(params: Params, activations: Sequence[Any], cache: Cache, delta: Array) -> Array:

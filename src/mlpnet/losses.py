@@ -146,6 +146,21 @@ class SoftmaxCrossEntropy(_Loss):
     def output_delta(self, Z: Array, Q: Array, Y: Array) -> Array:
         return self.gradient(Z, Y)
 
+    def value_and_delta(self, Z: Array, Q: Array, Y: Array) -> tuple[Array, Array]:
+        """Per-sample ℓ and δ_L = softmax(z) − y from one exponential pass (the training hot path)."""
+        Y = np.asarray(Y)
+        m = Z.max(axis=1, keepdims=True)
+        P = np.exp(Z - m)
+        s = P.sum(axis=1, keepdims=True)
+        ell = (np.log(s) + m)[:, 0]
+        if Y.ndim == 2:
+            ell *= Y.sum(axis=1)
+            P *= Y.sum(axis=1, keepdims=True) / s
+        else:
+            P /= s
+        ell -= _onehot_dot(Z, Y)
+        return ell, _minus_targets(P, Y)
+
 
 class CrossEntropy(_Loss):
     """ℓ = −Σ_k y_k ln ŷ_k, on a softmax output layer; δ_L = ŷ − y (for targets summing to 1).

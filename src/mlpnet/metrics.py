@@ -30,6 +30,8 @@ def accuracy(Yhat: Array, Y: Any, loss: Any = None) -> float:
     """
     Yhat = np.atleast_2d(np.asarray(Yhat))
     Y = np.asarray(Y)
+    if Y.ndim == 1 and Yhat.shape[1] > 1 and getattr(loss, "name", loss) != "binary_cross_entropy":
+        return np.count_nonzero(Yhat.argmax(axis=1) == Y) / len(Y)  # labels: the common case
     threshold = getattr(loss, "name", loss) == "binary_cross_entropy" or Yhat.shape[1] == 1
     pred = predicted_labels(Yhat, threshold)
     if threshold:

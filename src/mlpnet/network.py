@@ -297,9 +297,12 @@ class Objective:
         return J, net._grad
 
     def descend(self, theta: Array, lr: float) -> float:
-        """J(θ), then θ ← θ − lr ∇J(θ) in place by `backprop.descend` (∇J never materialised).
+        """J(θ), then the gradient step θ ← θ − lr ∇J(θ) in place; return J.
 
-        `theta` must be the network's own ``params``; it is left unchanged if J is not finite.
+        ∇J is linear in δ_L, so the backward pass run from lr·δ_L writes lr·∇J, and the step is a
+        single subtraction: no separate pass scaling a θ-sized array (the fit loop's fast path for
+        plain SGD). `theta` must be the network's own ``params``; it is left unchanged if J is not
+        finite.
         """
         net = self.net
         if theta is not net._theta:
@@ -308,7 +311,9 @@ class Objective:
         J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
         self.output, self._kept = cache.output, None
         if np.isfinite(J):
-            backprop.descend(net._views, net._acts, cache, delta, lr)
+            delta *= lr
+            backprop.backward(net._views, net._acts, cache, delta, net._grad_views)
+            theta -= net._grad
         return J
 
     def value(self, theta: Array) -> float:
