@@ -316,6 +316,10 @@ class Objective:
             theta -= net._grad
         return J
 
+    def release(self) -> None:
+        """Forget the forward pass kept by `value` (its memory is freed)."""
+        self._kept = None
+
     def value(self, theta: Array) -> float:
         net = self.net
         cache = backprop.forward(net._params_for(theta), net._acts, self.X)

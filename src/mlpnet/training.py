@@ -127,7 +127,8 @@ def fit(
         stoppers.insert(0, (EarlyStopping("val_loss", patience=patience), "patience"))
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
-    run = _Run(model, X, Y, loss, validation_data, stoppers, epochs, progress)
+    # mini-batch training evaluates the validation data in batches too: memory stays one batch's
+    run = _Run(model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size)
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         if callable(getattr(opt, "run", None)):
@@ -153,6 +154,7 @@ class _Run:
         stoppers: list[tuple[Callback, str]],
         epochs: int,
         progress: bool | None,
+        chunk: int | None = None,
     ) -> None:
         self.model, self.X, self.Y, self.loss = model, X, Y, loss
         self.theta = model.params
@@ -170,6 +172,7 @@ class _Run:
                 getattr(self.val, "X", validation_data[0]),
                 getattr(self.val, "Y", validation_data[1]),
             )
+            self.val_parts = _parts(model, *self.val_XY, loss, chunk) if chunk else [self.val]
         self.progress = progress
         self.bar: Any = None
 
@@ -293,6 +296,19 @@ class _Run:
             return math.nan
         return accuracy(output, objective.Y, self.loss)  # type: ignore[attr-defined]
 
+    def _validate(self) -> tuple[float, float]:
+        """Validation loss and accuracy at the current θ, part by part (weighted by size)."""
+        total, hits, n = 0.0, 0.0, len(self.val_XY[0])
+        for part in self.val_parts:
+            size = len(getattr(part, "X", self.val_XY[0]))
+            total += float(part.value(self.theta)) * size
+            if self.classification:
+                X, Y = getattr(part, "X", self.val_XY[0]), getattr(part, "Y", self.val_XY[1])
+                hits += self._accuracy(X, Y, part) * size
+            if callable(getattr(part, "release", None)):
+                part.release()  # drop its kept forward pass: only one part's is alive at a time
+        return total / n, hits / n
+
     def _accuracy(self, X: Array, Y: Any, objective: Objective | None = None) -> float:
         """Accuracy at the current θ, reusing the objective's last forward pass when it has one."""
         output = getattr(objective, "output", None)
@@ -308,9 +324,9 @@ class _Run:
                 train_accuracy = self._accuracy(self.X, self.Y)
             metrics["accuracy"] = train_accuracy
         if self.val is not None:
-            val_loss = float(self.val.value(self.theta))
+            val_loss, hits = self._validate()
             if self.classification:
-                val_metrics["accuracy"] = self._accuracy(*self.val_XY, self.val)
+                val_metrics["accuracy"] = hits
         logs = EpochLogs(
             epoch=epoch,
             loss=loss,
@@ -407,6 +423,15 @@ def _mini_batches(
             yield model.objective(Xb, Yb, loss, check=False), stop - start, stop == n
 
     return epoch_batches
+
+
+def _parts(model: Trainable, X: Array, Y: Any, loss: Any, size: int) -> list[Objective]:
+    """Objectives on consecutive slices of at most `size` rows of already-checked data."""
+    Y = np.asarray(Y)
+    return [
+        model.objective(X[i : i + size], Y[i : i + size], loss, check=False)
+        for i in range(0, len(X), size)
+    ]
 
 
 def _check_callbacks(callbacks: Any) -> list[Callback]:
