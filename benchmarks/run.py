@@ -16,8 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from mlpnet import bench  # noqa: E402
 
-parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {', '.join(bench.BENCHMARKS)}")
+parser = argparse.ArgumentParser(
+    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+)
+parser.add_argument(
+    "names", nargs="*", help=f"benchmarks to run (default all): {', '.join(bench.BENCHMARKS)}"
+)
 parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
 parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
 args = parser.parse_args()

@@ -13,7 +13,9 @@ def test_derivative_matches_central_differences(name):
     act = get_activation(name)
     z = np.linspace(-3, 3, 61) + 0.0123  # off the kinks at 0
     eps = 1e-6
-    np.testing.assert_allclose(act.derivative(z), (act(z + eps) - act(z - eps)) / (2 * eps), atol=1e-7)
+    np.testing.assert_allclose(
+        act.derivative(z), (act(z + eps) - act(z - eps)) / (2 * eps), atol=1e-7
+    )
     G = np.random.default_rng(0).standard_normal(z.shape)
     np.testing.assert_allclose(act.backprop(z, act(z), G), G * act.derivative(z), rtol=1e-12)
 
@@ -40,12 +42,24 @@ def test_softmax_rows_and_jacobian():
     for j in range(3):
         e = np.zeros(3)
         e[j] = eps
-        np.testing.assert_allclose(J[0][:, j], (act(Z[:1] + e) - act(Z[:1] - e))[0] / (2 * eps), atol=1e-8)
+        np.testing.assert_allclose(
+            J[0][:, j], (act(Z[:1] + e) - act(Z[:1] - e))[0] / (2 * eps), atol=1e-8
+        )
     G = np.random.default_rng(0).standard_normal(Z.shape)
     np.testing.assert_allclose(act.backprop(Z, S, G), np.einsum("nij,ni->nj", J, G))
 
 
 def test_table_and_errors():
-    assert {"heaviside", "identity", "sigmoid", "logistic", "tanh", "softsign", "relu", "leaky_relu", "softmax"} <= set(ACTIVATIONS)
+    assert {
+        "heaviside",
+        "identity",
+        "sigmoid",
+        "logistic",
+        "tanh",
+        "softsign",
+        "relu",
+        "leaky_relu",
+        "softmax",
+    } <= set(ACTIVATIONS)
     with pytest.raises(ValueError, match="choose one of"):
         get_activation("swish")

@@ -64,7 +64,9 @@ def test_backprop_with_kinked_activations(sizes, act, seed):
 @pytest.mark.parametrize("loss", ["softmax_cross_entropy", "cross_entropy"])
 def test_integer_labels_and_one_hot_give_the_same_loss_and_gradient(loss):
     out = "identity" if loss == "softmax_cross_entropy" else "softmax"
-    net = mlpnet.Network([3, 5, 4], activation="tanh", output_activation=out, seed=1, dtype="float64")
+    net = mlpnet.Network(
+        [3, 5, 4], activation="tanh", output_activation=out, seed=1, dtype="float64"
+    )
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((7, 3)), rng.integers(0, 4, 7)
     J1, g1 = net.loss_and_gradient(X, y, loss)
@@ -83,7 +85,9 @@ def test_loss_value_matches_formula():
     assert net.loss(X, y, "softmax_cross_entropy") == pytest.approx(by_hand, rel=1e-12)
     T = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])
     assert net.loss(X, T, "squared_error") == pytest.approx(np.mean(((Z - T) ** 2).sum(1)))
-    assert net.loss(X, T, "half_squared_error") == pytest.approx(np.mean(0.5 * ((Z - T) ** 2).sum(1)))
+    assert net.loss(X, T, "half_squared_error") == pytest.approx(
+        np.mean(0.5 * ((Z - T) ** 2).sum(1))
+    )
 
 
 @pytest.mark.parametrize(
@@ -151,7 +155,9 @@ def test_gradient_is_mean_of_per_sample_gradients():
     net = mlpnet.Network([2, 3, 1], activation="tanh", seed=5, dtype="float64")
     rng = np.random.default_rng(5)
     X, Y = rng.standard_normal((6, 2)), rng.standard_normal((6, 1))
-    mean = np.mean([net.loss_and_gradient(X[i], Y[i], "squared_error")[1] for i in range(6)], axis=0)
+    mean = np.mean(
+        [net.loss_and_gradient(X[i], Y[i], "squared_error")[1] for i in range(6)], axis=0
+    )
     np.testing.assert_allclose(net.loss_and_gradient(X, Y, "squared_error")[1], mean, rtol=1e-12)
 
 

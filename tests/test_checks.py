@@ -11,12 +11,6 @@ def net():
     return mlpnet.Network([784, 20, 10], seed=0)
 
 
-def call_all(net, X, Y, loss="softmax_cross_entropy"):
-    """Every public entry point that takes data must refuse the same bad input."""
-    for fn in (lambda: net.loss_and_gradient(X, Y, loss), lambda: net.objective(X, Y, loss)):
-        yield fn
-
-
 @pytest.mark.parametrize(
     ("X", "message"),
     [
@@ -31,7 +25,9 @@ def test_bad_X(net, X, message):
     with pytest.raises(ValueError, match=message):
         net.predict(X)
     with pytest.raises(ValueError, match=message):
-        net.loss_and_gradient(X, np.zeros(len(X) if X.ndim > 1 else 1, int), "softmax_cross_entropy")
+        net.loss_and_gradient(
+            X, np.zeros(len(X) if X.ndim > 1 else 1, int), "softmax_cross_entropy"
+        )
 
 
 def test_nan_and_inf_counted(net):
@@ -59,13 +55,19 @@ def test_labels_outside_classes(net):
 
 
 def test_wrong_target_columns(net):
-    with pytest.raises(ValueError, match="expected targets with 10 columns .one per output., got shape"):
+    with pytest.raises(
+        ValueError, match="expected targets with 10 columns .one per output., got shape"
+    ):
         net.loss_and_gradient(np.zeros((3, 784)), np.zeros((3, 3)), "squared_error")
 
 
 def test_loss_that_does_not_fit_the_output_layer(net):
     for loss, want in [("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]:
-        with pytest.raises(ValueError, match=f"loss '{loss}' needs a '{want}' output layer, but the output activation is 'identity'"):
+        with pytest.raises(
+            ValueError,
+            match=f"loss '{loss}' needs a '{want}' output layer, but the output activation is "
+            "'identity'",
+        ):
             net.loss_and_gradient(np.zeros((1, 784)), np.zeros((1, 10)), loss)
     soft = mlpnet.Network([2, 3], output_activation="softmax")
     with pytest.raises(ValueError, match="'softmax_cross_entropy' needs a 'identity'.*'softmax'"):

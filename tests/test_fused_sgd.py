@@ -38,8 +38,18 @@ def test_fit_with_fused_sgd_matches_the_unfused_rule(lr):
     a = mlpnet.Network([5, 8, 3], activation="relu", seed=3, dtype="float64")
     b = a.copy()
     assert SGD(lr).fusable and not UnfusedSGD(lr).fusable and not SGD(lr, momentum=0.5).fusable
-    ha = a.fit(X, y, loss="softmax_cross_entropy", optimizer=SGD(lr), batch_size=16, epochs=3, seed=0)
-    hb = b.fit(X, y, loss="softmax_cross_entropy", optimizer=UnfusedSGD(lr), batch_size=16, epochs=3, seed=0)
+    ha = a.fit(
+        X, y, loss="softmax_cross_entropy", optimizer=SGD(lr), batch_size=16, epochs=3, seed=0
+    )
+    hb = b.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=UnfusedSGD(lr),
+        batch_size=16,
+        epochs=3,
+        seed=0,
+    )
     np.testing.assert_allclose(a.params, b.params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ha.step_loss, hb.step_loss, rtol=1e-10)
     assert ha.lr == hb.lr and len(ha.step_loss) == 3 * 13
@@ -56,8 +66,15 @@ def test_fused_divergence_restores_the_last_parameters_with_a_finite_loss():
 
     trained = net()
     with pytest.raises(mlpnet.TrainingDiverged) as info:
-        trained.fit(X, y, loss="softmax_cross_entropy", optimizer=SGD(1e8), batch_size=4,
-                    epochs=50, shuffle=False)
+        trained.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=SGD(1e8),
+            batch_size=4,
+            epochs=50,
+            shuffle=False,
+        )
     losses = info.value.history.step_loss
     assert np.isfinite(losses).all() and np.isfinite(trained.params).all()
     # replay: the restored θ is θ_K, where J(θ_K) was the last finite loss recorded (step K)

@@ -54,7 +54,9 @@ def test_hessian_is_symmetric_and_matches_gradient_differences():
     v = rng.standard_normal(net.n_params)
     objective = net64.objective(X, Y, "binary_cross_entropy")
     eps = 1e-5
-    Hv = (objective(net64.params + eps * v)[1].copy() - objective(net64.params - eps * v)[1]) / (2 * eps)
+    Hv = (objective(net64.params + eps * v)[1].copy() - objective(net64.params - eps * v)[1]) / (
+        2 * eps
+    )
     np.testing.assert_allclose(H @ v, Hv, rtol=1e-5, atol=1e-8)
 
 
@@ -79,5 +81,8 @@ def test_finite_difference_error_is_second_order():
     net = mlpnet.Network([2, 3, 1], activation="tanh", seed=0, dtype="float64")
     X, Y = np.random.default_rng(1).standard_normal((4, 2)), np.ones((4, 1))
     g = net.loss_and_gradient(X, Y, "squared_error")[1]
-    errs = [np.abs(mlpnet.finite_difference_gradient(net, X, Y, "squared_error", eps) - g).max() for eps in (1e-2, 1e-3)]
+    errs = [
+        np.abs(mlpnet.finite_difference_gradient(net, X, Y, "squared_error", eps) - g).max()
+        for eps in (1e-2, 1e-3)
+    ]
     assert 50 < errs[0] / errs[1] < 200  # O(ε²): ten times smaller ε, a hundred times smaller error

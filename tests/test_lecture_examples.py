@@ -49,7 +49,7 @@ def test_xor_network_from_theta_layout():
     np.testing.assert_array_equal(net.layers[0].W, [[1, 1], [1, 1]])
     np.testing.assert_array_equal(net.layers[0].b, [0, -1])
     assert net.predict(XOR_X).ravel().tolist() == [0, 1, 1, 0]
-    for x, y in zip(XOR_X, [0, 1, 1, 0]):
+    for x, y in zip(XOR_X, [0, 1, 1, 0], strict=True):
         assert net(x).tolist() == [y]
 
 

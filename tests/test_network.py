@@ -55,7 +55,9 @@ def test_dtype(dtype):
     assert net.params.dtype == np.dtype(dtype) == net.dtype
     out = net.predict(np.ones((2, 4)))
     assert out.dtype == np.dtype(dtype)
-    assert net.loss_and_gradient(np.ones((2, 4)), np.ones((2, 2)), "squared_error")[1].dtype == np.dtype(dtype)
+    assert net.loss_and_gradient(np.ones((2, 4)), np.ones((2, 2)), "squared_error")[
+        1
+    ].dtype == np.dtype(dtype)
 
 
 def test_bad_dtype_and_layers():
@@ -105,7 +107,9 @@ def test_callable_initialiser_and_per_layer_init():
     def constant(rng, shape, dtype):
         return np.full(shape, 0.5, dtype=dtype)
 
-    net = mlpnet.Network([mlpnet.Dense(2, 3, "tanh", init=constant), mlpnet.Dense(3, 1, init="zeros")])
+    net = mlpnet.Network(
+        [mlpnet.Dense(2, 3, "tanh", init=constant), mlpnet.Dense(3, 1, init="zeros")]
+    )
     assert (net.layers[0].W == 0.5).all() and not net.layers[1].W.any()
 
 
@@ -161,7 +165,7 @@ def test_pickle_keeps_layers_as_views_into_theta():
     import pickle
 
     net = mlpnet.Network([3, 4, 2], activation="tanh", seed=0)
-    twin = pickle.loads(pickle.dumps(net))
+    twin = pickle.loads(pickle.dumps(net))  # noqa: S301 - our own bytes
     np.testing.assert_array_equal(twin.params, net.params)
     assert np.shares_memory(twin.layers[0].W, twin.params)
     twin.params[0] += 1.0

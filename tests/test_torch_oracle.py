@@ -65,8 +65,9 @@ def test_loss_gradient_and_jacobian_agree_with_torch(sizes, act, case, seed):
 
     def f(x):
         q = x
-        for i, layer in enumerate(net.layers):
-            q = TORCH_ACT[act if i < len(net.layers) - 1 else out](q @ params[2 * i].T + params[2 * i + 1])
+        for i in range(len(net.layers)):
+            psi = TORCH_ACT[act if i < len(net.layers) - 1 else out]
+            q = psi(q @ params[2 * i].T + params[2 * i + 1])
         return q
 
     J_t = torch_loss(loss, f(torch.from_numpy(X)), Yt)

@@ -235,7 +235,9 @@ def test_history_records_losses_metrics_and_norms_per_layer():
     assert history.loss[0] == pytest.approx(np.mean(history.step_loss[:10]))
     assert set(history.metrics) == set(history.val_metrics) == {"accuracy"}
     # validation runs in batches of batch_size (memory): the weighted mean differs only by rounding
-    assert history.val_loss[-1] == pytest.approx(net.loss(Xv, Yv, "binary_cross_entropy"), rel=1e-12)
+    assert history.val_loss[-1] == pytest.approx(
+        net.loss(Xv, Yv, "binary_cross_entropy"), rel=1e-12
+    )
     assert history.val_metrics["accuracy"][-1] == mlpnet.metrics.accuracy(net.predict(Xv), Yv)
     assert all(len(layers) == 3 for layers in history.layer_grad_norm)
     for total, layers in zip(history.grad_norm, history.layer_grad_norm, strict=True):

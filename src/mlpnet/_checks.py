@@ -37,7 +37,9 @@ def _as_float_array(A: Any, name: str, dtype: Any) -> np.ndarray:
             raise TypeError
         return arr.astype(dtype, copy=False)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric (an array of numbers), got {type(A).__name__}") from None
+        raise ValueError(
+            f"{name} must be numeric (an array of numbers), got {type(A).__name__}"
+        ) from None
 
 
 def check_X(X: Any, n_features: int, dtype: Any, name: str = "X") -> tuple[Array, bool]:

@@ -21,7 +21,7 @@ __all__ = ["Activation", "Array", "ArrayLike", "Loss", "Objective", "Schedule", 
 
 @runtime_checkable
 class Activation(Protocol):
-    """An elementwise activation ψ with its derivative ψ', both functions of the pre-activation z."""
+    """An elementwise activation ψ and derivative ψ', both functions of the pre-activation z."""
 
     def __call__(self, z: Array) -> Array:
         """ψ(z), elementwise."""
@@ -52,7 +52,7 @@ class Objective(Protocol):
     """
 
     def __call__(self, theta: Array) -> tuple[float, Array]:
-        """``(J(θ), ∇J(θ))``; the gradient may be a buffer reused by the next call (copy to keep)."""
+        """``(J(θ), ∇J(θ))``; the gradient may be a buffer the next call reuses (copy to keep)."""
         ...
 
     def value(self, theta: Array) -> float:

@@ -40,8 +40,8 @@ __all__ = [
 def sigmoid(z: Array) -> Array:
     """Logistic function σ(z) = 1 / (1 + e^{−z}).
 
-    Written as 1 / (1 + e^{−|z|}) for z ≥ 0 and e^{−|z|} / (1 + e^{−|z|}) for z < 0: no overflow, and
-    full relative precision in both tails (½(1 + tanh(z/2)) would cancel to 0 for z ≪ 0).
+    Written as 1 / (1 + e^{−|z|}) for z ≥ 0 and e^{−|z|} / (1 + e^{−|z|}) for z < 0: no overflow,
+    and     full relative precision in both tails (½(1 + tanh(z/2)) would cancel to 0 for z ≪ 0).
     """
     z = np.asarray(z)
     e = np.exp(-np.abs(z))

@@ -6,8 +6,8 @@ Rows are samples. For layers l = 1 … L with weights W_l (n_l × n_{l-1}) and b
     output:    δ_L = ∂J/∂Z_L  (= (Ŷ − Y)/n for the matched output/loss pairs)
     backward:  ∇W_l = δ_lᵀ Q_{l-1},   ∇b_l = Σ_rows δ_l,   δ_{l-1} = (δ_l W_l) ⊙ ψ'_{l-1}(Z_{l-1})
 
-The 1/n of the mean is folded into δ_L once, so the gradient of every layer comes straight out of one
-matrix product written into its slot of the flat gradient (same layout as θ, eq. 6.17).
+The 1/n of the mean is folded into δ_L once, so the gradient of every layer comes straight out of
+one matrix product written into its slot of the flat gradient (same layout as θ, eq. 6.17).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Cache:
 def forward(params: Params, activations: Sequence[Any], X: Array) -> Cache:
     """Forward pass of Algorithm 6.1 keeping every Z_l and Q_l."""
     Q, Zs, Qs = X, [], [X]
-    for (W, b), act in zip(params, activations):
+    for (W, b), act in zip(params, activations, strict=True):
         Z = Q @ W.T
         Z += b
         Q = act(Z)
@@ -70,7 +70,7 @@ def forward(params: Params, activations: Sequence[Any], X: Array) -> Cache:
 def output(params: Params, activations: Sequence[Any], X: Array) -> tuple[Array, Array]:
     """Forward pass keeping nothing but the last layer: ``(Z_L, Ŷ = Q_L)``."""
     Q = Z = X
-    for (W, b), act in zip(params, activations):
+    for (W, b), act in zip(params, activations, strict=True):
         Z = Q @ W.T
         Z += b
         Q = act(Z)
@@ -122,7 +122,9 @@ def backward(
         W, _ = params[l]
         gW, gb = grads[l]
         if len(delta) == 1:  # one sample: ∇W_l = δ_l q_{l-1}ᵀ, an outer product; NumPy's matmul
-            np.einsum("i,j->ij", delta[0], cache.Q[l][0], out=gW)  # skips BLAS for it, einsum is 5× faster
+            np.einsum(
+                "i,j->ij", delta[0], cache.Q[l][0], out=gW
+            )  # skips BLAS for it, einsum is 5× faster
         else:
             np.matmul(delta.T, cache.Q[l], out=gW)
         np.sum(delta, axis=0, out=gb)

@@ -62,10 +62,13 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def epoch_flops(n: int, sizes: list[int] = SIZES) -> float:
-    """FLOPs of one epoch's matrix products: forward 2·n_in·n_out per layer and sample, backward
-    the same for ∇W and again for δ below every layer but the first."""
+    """FLOPs of one epoch's matrix products.
+
+    Forward 2·n_in·n_out per layer and sample; backward the same for ∇W, and again for the δ below
+    every layer but the first.
+    """
     per_sample = 0
-    for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+    for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
         per_sample += 2 * n_in * n_out * (3 if l > 0 else 2)
     return float(n * per_sample)
 
@@ -107,14 +110,24 @@ def numpy_epoch(layers: list, X: np.ndarray, y: np.ndarray, batch: int, lr: floa
 
 def mlpnet_epoch(net: mlpnet.Network, X: np.ndarray, y: np.ndarray, batch: int, lr: float) -> None:
     """What a user runs: ``net.fit`` for one epoch (no shuffling, no progress bar)."""
-    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=lr),
-            batch_size=batch, epochs=1, shuffle=False, progress=False)
+    net.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=mlpnet.optim.SGD(lr=lr),
+        batch_size=batch,
+        epochs=1,
+        shuffle=False,
+        progress=False,
+    )
 
 
 def torch_model(torch: Any, layers: list) -> Any:
-    model = torch.nn.Sequential(torch.nn.Linear(784, 200), torch.nn.ReLU(), torch.nn.Linear(200, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 200), torch.nn.ReLU(), torch.nn.Linear(200, 10)
+    )
     with torch.no_grad():
-        for module, (W, b) in zip((model[0], model[2]), layers):
+        for module, (W, b) in zip((model[0], model[2]), layers, strict=True):
             module.weight.copy_(torch.from_numpy(W))
             module.bias.copy_(torch.from_numpy(b))
     return model
@@ -139,8 +152,17 @@ def sklearn_epoch(X: np.ndarray, y: np.ndarray, batch: int, lr: float) -> Callab
         return None
 
     def epoch() -> None:
-        clf = MLPClassifier((200,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=batch,
-                            learning_rate_init=lr, max_iter=1, shuffle=False, random_state=0)
+        clf = MLPClassifier(
+            (200,),
+            solver="sgd",
+            momentum=0.0,
+            alpha=0.0,
+            batch_size=batch,
+            learning_rate_init=lr,
+            max_iter=1,
+            shuffle=False,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(X, y)
@@ -166,7 +188,9 @@ def bench_minibatch(repeats: int = 3, quick: bool = False, batch: int = 100) -> 
         model = torch_model(torch, layers)
         opt = torch.optim.SGD(model.parameters(), lr=0.5)
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-        rows["pytorch"] = median_time(lambda: torch_epoch(torch, model, opt, Xt, yt, batch), repeats)
+        rows["pytorch"] = median_time(
+            lambda: torch_epoch(torch, model, opt, Xt, yt, batch), repeats
+        )
     sk = sklearn_epoch(X, y, batch, 0.5)
     if sk is not None:
         rows["scikit-learn"] = median_time(sk, repeats)
@@ -185,13 +209,17 @@ def bench_online(repeats: int = 3, quick: bool = False) -> list[Row]:
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     rows = {"mlpnet": median_time(lambda: mlpnet_epoch(net, X, y, 1, 0.01), repeats) / n * 1e6}
     numpy_layers = [(W.copy(), b.copy()) for W, b in layers]
-    rows["numpy loop"] = median_time(lambda: numpy_epoch(numpy_layers, X, y, 1, 0.01), repeats) / n * 1e6
+    rows["numpy loop"] = (
+        median_time(lambda: numpy_epoch(numpy_layers, X, y, 1, 0.01), repeats) / n * 1e6
+    )
     torch = _torch()
     if torch is not None:
         model = torch_model(torch, layers)
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-        rows["pytorch"] = median_time(lambda: torch_epoch(torch, model, opt, Xt, yt, 1), repeats) / n * 1e6
+        rows["pytorch"] = (
+            median_time(lambda: torch_epoch(torch, model, opt, Xt, yt, 1), repeats) / n * 1e6
+        )
     return [{"peer": k, "us/step": v, "ratio": v / rows["mlpnet"]} for k, v in rows.items()]
 
 
@@ -207,7 +235,11 @@ def bench_large_batch(repeats: int = 3, quick: bool = False, batch: int = 1000) 
     flops = epoch_flops(n) / 1e9
     return [
         {"peer": "mlpnet", "GFLOP/s": flops / seconds, "of GEMM rate": flops / seconds / peak},
-        {"peer": "numpy loop", "GFLOP/s": flops / numpy_seconds, "of GEMM rate": flops / numpy_seconds / peak},
+        {
+            "peer": "numpy loop",
+            "GFLOP/s": flops / numpy_seconds,
+            "of GEMM rate": flops / numpy_seconds / peak,
+        },
         {"peer": "one 2000² GEMM", "GFLOP/s": peak, "of GEMM rate": 1.0},
     ]
 
@@ -228,15 +260,27 @@ def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
         start = net.params.copy()
         trials: list[float] = []
 
-        def armijo(lr0: float = lr0) -> None:
+        def armijo(lr0: float = lr0, start: np.ndarray = start, trials: list = trials) -> None:
             net.params = start
-            h = net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.Armijo(lr0=lr0),
-                        epochs=iters, progress=False)
+            h = net.fit(
+                X,
+                y,
+                loss="softmax_cross_entropy",
+                optimizer=mlpnet.optim.Armijo(lr0=lr0),
+                epochs=iters,
+                progress=False,
+            )
             trials[:] = [1 + round(np.log2(lr0 / t)) for t in h.lr]  # β = ½
 
         seconds = median_time(armijo, repeats) / iters
-        rows.append({"what": f"Armijo iteration, lr0 = {lr0}", "seconds": seconds,
-                     "ratio": seconds / pass_time, "trials/iteration": float(np.mean(trials))})
+        rows.append(
+            {
+                "what": f"Armijo iteration, lr0 = {lr0}",
+                "seconds": seconds,
+                "ratio": seconds / pass_time,
+                "trials/iteration": float(np.mean(trials)),
+            }
+        )
     return rows
 
 
@@ -267,18 +311,24 @@ def bench_gradcheck(repeats: int = 1, quick: bool = False) -> list[Row]:
     X, y = rng.standard_normal((32, 8)), rng.integers(0, 4, 32)
     for width in [4, 8, 16, 32, 64, 128][: 4 if quick else 6]:
         net = mlpnet.Network([8, width, width, 4], activation="tanh", seed=0, dtype="float64")
-        bp = median_time(lambda: net.loss_and_gradient(X, y, "softmax_cross_entropy"), 5)
+        bp = median_time(lambda net=net: net.loss_and_gradient(X, y, "softmax_cross_entropy"), 5)
         fd = median_time(
-            lambda: mlpnet.finite_difference_gradient(net, X, y, "softmax_cross_entropy"), repeats, 0
+            lambda net=net: mlpnet.finite_difference_gradient(net, X, y, "softmax_cross_entropy"),
+            repeats,
+            0,
         )
-        rows.append({"n_params": net.n_params, "backprop s": bp, "differences s": fd, "ratio": fd / bp})
+        rows.append(
+            {"n_params": net.n_params, "backprop s": bp, "differences s": fd, "ratio": fd / bp}
+        )
     return rows
 
 
 def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = None) -> list[Row]:
-    """Peak memory (tracemalloc) while training on mnist_10k against the budget
-    data + 4·θ + one batch's activations (the interpreter baseline is excluded by measuring
-    only what training allocates)."""
+    """Peak memory (tracemalloc) while training on mnist_10k, against its budget.
+
+    The budget is data + 4·θ + one batch's activations; the data and the interpreter baseline are
+    excluded by measuring only what training allocates.
+    """
     from .datasets import mnist_10k
 
     try:
@@ -289,8 +339,16 @@ def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = 
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     batch = 100
     tracemalloc.start()
-    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=0.5),
-            batch_size=batch, epochs=1 if quick else 2, validation_data=(Xv, yv), progress=False)
+    net.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=mlpnet.optim.SGD(lr=0.5),
+        batch_size=batch,
+        epochs=1 if quick else 2,
+        validation_data=(Xv, yv),
+        progress=False,
+    )
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     theta = net.params.nbytes
@@ -303,9 +361,13 @@ def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = 
     ]
 
 
-def bench_accuracy(repeats: int = 1, quick: bool = False, directory: str | None = None) -> list[Row]:
-    """mnist_10k with the notes' settings (SGD lr 0.5, batch 100, 15 epochs), mlpnet and PyTorch
-    from the same initial θ: test error in %."""
+def bench_accuracy(
+    repeats: int = 1, quick: bool = False, directory: str | None = None
+) -> list[Row]:
+    """Test error (%) on mnist_10k with the notes' settings, mlpnet and PyTorch.
+
+    SGD lr 0.5, batch 100, 15 epochs, both from the same initial θ.
+    """
     from .datasets import mnist_10k
 
     X, y, Xt, yt = mnist_10k(directory or _default_mnist())
@@ -313,10 +375,23 @@ def bench_accuracy(repeats: int = 1, quick: bool = False, directory: str | None 
     layers = _initial_layers()
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     start = time.perf_counter()
-    net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.optim.SGD(lr=0.5),
-            batch_size=100, epochs=epochs, seed=0, progress=False)
-    rows = [{"peer": "mlpnet", "test error %": 100 * np.mean(net.predict(Xt).argmax(1) != yt),
-             "seconds": time.perf_counter() - start}]
+    net.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=mlpnet.optim.SGD(lr=0.5),
+        batch_size=100,
+        epochs=epochs,
+        seed=0,
+        progress=False,
+    )
+    rows = [
+        {
+            "peer": "mlpnet",
+            "test error %": 100 * np.mean(net.predict(Xt).argmax(1) != yt),
+            "seconds": time.perf_counter() - start,
+        }
+    ]
     torch = _torch()
     if torch is not None:
         model = torch_model(torch, layers)
@@ -329,8 +404,13 @@ def bench_accuracy(repeats: int = 1, quick: bool = False, directory: str | None 
             torch_epoch(torch, model, opt, Xtr[order], ytr[order], 100)
         with torch.inference_mode():
             pred = model(torch.from_numpy(Xt)).argmax(1).numpy()
-        rows.append({"peer": "pytorch", "test error %": 100 * np.mean(pred != yt),
-                     "seconds": time.perf_counter() - start})
+        rows.append(
+            {
+                "peer": "pytorch",
+                "test error %": 100 * np.mean(pred != yt),
+                "seconds": time.perf_counter() - start,
+            }
+        )
     return rows
 
 
@@ -345,16 +425,34 @@ def _default_mnist() -> str:
 
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., list[Row]], str]] = {
-    "minibatch": ("mini-batch SGD, batch 100, one epoch of 60,000 rows", bench_minibatch,
-                  "≤ 0.8 × PyTorch, ≤ 0.5 × scikit-learn, ≤ 1.1 × NumPy loop"),
+    "minibatch": (
+        "mini-batch SGD, batch 100, one epoch of 60,000 rows",
+        bench_minibatch,
+        "≤ 0.8 × PyTorch, ≤ 0.5 × scikit-learn, ≤ 1.1 × NumPy loop",
+    ),
     "online": ("online SGD, batch 1", bench_online, "µs/step ≤ 0.5 × PyTorch"),
-    "batch1000": ("batch 1,000, one epoch of 60,000 rows", bench_large_batch, "≥ 60 % of GEMM rate"),
+    "batch1000": (
+        "batch 1,000, one epoch of 60,000 rows",
+        bench_large_batch,
+        "≥ 60 % of GEMM rate",
+    ),
     "armijo": ("full-batch Armijo, 8,000 rows", bench_armijo, "≤ 1.3 × one forward + backward"),
     "inference": ("inference, 10,000 rows", bench_inference, "≤ 0.8 × PyTorch"),
-    "gradcheck": ("gradient check vs backprop as |w| doubles", bench_gradcheck, "O(|w|²) vs O(|w|)"),
-    "memory": ("peak memory training on mnist_10k", bench_memory, "≤ data + 4θ + batch activations"),
-    "accuracy": ("mnist_10k, lr 0.5, batch 100, 15 epochs", bench_accuracy,
-                 "test error within 0.3 points of PyTorch"),
+    "gradcheck": (
+        "gradient check vs backprop as |w| doubles",
+        bench_gradcheck,
+        "O(|w|²) vs O(|w|)",
+    ),
+    "memory": (
+        "peak memory training on mnist_10k",
+        bench_memory,
+        "≤ data + 4θ + batch activations",
+    ),
+    "accuracy": (
+        "mnist_10k, lr 0.5, batch 100, 15 epochs",
+        bench_accuracy,
+        "test error within 0.3 points of PyTorch",
+    ),
 }
 
 
@@ -376,8 +474,12 @@ def table(rows: list[Row]) -> str:
 
 def environment() -> str:
     """One line on the machine and the versions measured."""
-    parts = [platform.processor() or platform.machine(), f"Python {platform.python_version()}",
-             f"NumPy {np.__version__}", f"{blas_threads()} BLAS threads"]
+    parts = [
+        platform.processor() or platform.machine(),
+        f"Python {platform.python_version()}",
+        f"NumPy {np.__version__}",
+        f"{blas_threads()} BLAS threads",
+    ]
     torch = _torch()
     if torch is not None:
         parts.append(f"PyTorch {torch.__version__}")
@@ -390,15 +492,18 @@ def environment() -> str:
     return ", ".join(parts)
 
 
-def run(names: Any = None, quick: bool = False, repeats: int = 3,
-        echo: Callable[[str], Any] = print) -> str:
+def run(
+    names: Any = None, quick: bool = False, repeats: int = 3, echo: Callable[[str], Any] = print
+) -> str:
     """Run the named benchmarks (all by default), echoing each table as it completes."""
     names = list(names or BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise ValueError(f"unknown benchmark {unknown[0]!r}; choose from {list(BENCHMARKS)}")
-    out = [f"mlpnet {mlpnet.__version__} benchmarks — {environment()}"
-           + (" — quick mode" if quick else f" — median of {repeats} runs")]
+    out = [
+        f"mlpnet {mlpnet.__version__} benchmarks — {environment()}"
+        + (" — quick mode" if quick else f" — median of {repeats} runs")
+    ]
     echo(out[0])
     for name in names:
         title, fn, goal = BENCHMARKS[name]

@@ -23,7 +23,9 @@ def _float64_copy(net: Any) -> Any:
     return net.copy(dtype="float64")
 
 
-def finite_difference_gradient(net: Any, X: ArrayLike, Y: ArrayLike, loss: Any, eps: float = 1e-6) -> Array:
+def finite_difference_gradient(
+    net: Any, X: ArrayLike, Y: ArrayLike, loss: Any, eps: float = 1e-6
+) -> Array:
     """ĝ_i = (J(θ + εe_i) − J(θ − εe_i)) / 2ε for every i, in float64: 2|θ| forward passes."""
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps!r}")
@@ -42,7 +44,9 @@ def finite_difference_gradient(net: Any, X: ArrayLike, Y: ArrayLike, loss: Any, 
     return g
 
 
-def gradient_check(net: Trainable, X: ArrayLike, Y: ArrayLike, loss: Any, eps: float = 1e-6) -> float:
+def gradient_check(
+    net: Trainable, X: ArrayLike, Y: ArrayLike, loss: Any, eps: float = 1e-6
+) -> float:
     """Relative error between backpropagation's gradient g and central differences ĝ.
 
     max_i |g_i − ĝ_i| / max(max_i |g_i|, max_i |ĝ_i|, 1e-12), both in float64 whatever the
@@ -56,7 +60,7 @@ def gradient_check(net: Trainable, X: ArrayLike, Y: ArrayLike, loss: Any, eps: f
 
 
 def jacobian(net: Any, X: ArrayLike) -> Array:
-    """∂ŷ/∂x by backpropagation to the input: shape ``(n, n_L, n_0)``, or ``(n_L, n_0)`` for one sample.
+    """∂ŷ/∂x by backpropagation to the input: ``(n, n_L, n_0)``, or ``(n_L, n_0)`` for one sample.
 
     Row k is the backward recursion seeded with δ_L = ψ'_L(Z_L) ⊙ e_k, continued to δ_0 = δ_1 W_1
     (n_L backward passes), in float64.

@@ -48,7 +48,7 @@ def he(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> Array:
 
 
 def zeros(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> Array:
-    """All zeros (every unit of a layer then stays identical: useful only for tests and output layers)."""
+    """All zeros (the units of a layer then stay identical: for tests and output layers only)."""
     return np.zeros(shape, dtype=dtype)
 
 

@@ -15,7 +15,7 @@ __all__ = ["Dense"]
 
 
 class Dense:
-    """A fully-connected layer q ↦ ψ(W q + b), W of shape ``(n_out, n_in)``, b of shape ``(n_out,)``.
+    """A fully-connected layer q ↦ ψ(W q + b), W of shape ``(n_out, n_in)``, b ``(n_out,)``.
 
     On a batch whose rows are samples it computes Z = Q Wᵀ + b and ψ(Z) (Algorithm 6.1).
 

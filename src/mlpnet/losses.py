@@ -1,9 +1,9 @@
 """Per-sample losses ℓ(ŷ, y), their derivatives ∂ℓ/∂ŷ, and the matched-pair output error δ_L.
 
 The network's objective is the mean J = (1/n) Σ_i ℓ(ŷ_i, y_i) over the rows of a batch. The notes
-derive the cross-entropies as maximum likelihood: Bernoulli outputs give the binary cross-entropy on a
-sigmoid layer, categorical outputs the cross-entropy on a softmax layer. For these matched pairs (and
-for softmax cross-entropy on identity logits) the output error collapses to
+derive the cross-entropies as maximum likelihood: Bernoulli outputs give the binary cross-entropy on
+a sigmoid layer, categorical outputs the cross-entropy on a softmax layer. For these matched pairs
+(and for softmax cross-entropy on identity logits) the output error collapses to
 
     δ_L = ∂ℓ/∂z_L = ŷ − y,
 
@@ -37,7 +37,7 @@ __all__ = [
 
 
 def _logsumexp(Z: Array) -> Array:
-    """ln Σ_j e^{z_j} for each row, with the row maximum taken out (finite for any logits)."""
+    """Ln Σ_j e^{z_j} for each row, with the row maximum taken out (finite for any logits)."""
     m = Z.max(axis=1)
     return m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
 
@@ -147,7 +147,7 @@ class SoftmaxCrossEntropy(_Loss):
         return self.gradient(Z, Y)
 
     def value_and_delta(self, Z: Array, Q: Array, Y: Array) -> tuple[Array, Array]:
-        """Per-sample ℓ and δ_L = softmax(z) − y from one exponential pass (the training hot path)."""
+        """Per-sample ℓ and δ_L = softmax(z) − y from one exponential pass (the hot path)."""
         Y = np.asarray(Y)
         m = Z.max(axis=1, keepdims=True)
         P = np.exp(Z - m)
@@ -215,7 +215,13 @@ class _UserLoss(_Loss):
 
 LOSSES = {
     cls.name: cls
-    for cls in (SquaredError, HalfSquaredError, BinaryCrossEntropy, SoftmaxCrossEntropy, CrossEntropy)
+    for cls in (
+        SquaredError,
+        HalfSquaredError,
+        BinaryCrossEntropy,
+        SoftmaxCrossEntropy,
+        CrossEntropy,
+    )
 }
 """Name → loss class."""
 
@@ -264,4 +270,3 @@ def is_matched(loss: Any, output_activation: Any) -> bool:
     """Whether (output activation, loss) is a matched pair using δ_L = ŷ − y."""
     want = getattr(loss, "pairs_with", None)
     return want is not None and want == getattr(output_activation, "name", None)
-

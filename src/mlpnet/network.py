@@ -89,7 +89,7 @@ class Network:
         self._grad = np.zeros_like(self._theta)  # reused by every objective: no per-step allocation
         self._grad_views = layer_views(self._grad, self.sizes)
         rng = np.random.default_rng(seed)
-        for layer, (W, b) in zip(self.layers, self._views):
+        for layer, (W, b) in zip(self.layers, self._views, strict=True):
             keep = layer.has_parameters
             layer._bind(W, b, keep)
             if not keep:
@@ -137,9 +137,13 @@ class Network:
         rows = [("layer", "W shape", "activation", "params")]
         for i, layer in enumerate(self.layers, 1):
             act = getattr(layer.activation, "name", repr(layer.activation))
-            rows.append((str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.W.size + layer.b.size)))
+            rows.append(
+                (str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.W.size + layer.b.size))
+            )
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
         lines.insert(1, "-" * len(lines[0]))
         lines.append(f"total: {self.n_params} parameters ({self._dtype.name}), sizes {self.sizes}")
         return "\n".join(lines)
@@ -291,7 +295,9 @@ class Objective:
         else:
             cache = backprop.forward(params, net._acts, self.X)
         self._kept = None
-        J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
+        J, delta = backprop.loss_and_delta(
+            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
+        )
         backprop.backward(params, net._acts, cache, delta, net._grad_views)
         self.output = cache.output
         return J, net._grad
@@ -308,7 +314,9 @@ class Objective:
         if theta is not net._theta:
             raise ValueError("descend moves the network's own params only")
         cache = backprop.forward(net._views, net._acts, self.X)
-        J, delta = backprop.loss_and_delta(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
+        J, delta = backprop.loss_and_delta(
+            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
+        )
         self.output, self._kept = cache.output, None
         if np.isfinite(J):
             delta *= lr
@@ -361,13 +369,18 @@ def _build_layers(layers: Any, activation: Any, output_activation: Any) -> list[
     if layers and all(isinstance(l, Dense) for l in layers):
         for i, (a, b) in enumerate(pairwise(layers), 1):
             if a.n_out != b.n_in:
-                raise ValueError(f"layer {i + 1} expects {b.n_in} inputs but layer {i} gives {a.n_out}")
+                raise ValueError(
+                    f"layer {i + 1} expects {b.n_in} inputs but layer {i} gives {a.n_out}"
+                )
         built = layers
-    elif len(layers) >= 2 and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in layers):
+    elif len(layers) >= 2 and all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in layers
+    ):
         if min(layers) < 1:
             raise ValueError(f"layer sizes must be positive integers, got {layers}")
         acts = [activation] * (len(layers) - 2) + [output_activation]
-        built = [Dense(int(i), int(o), act) for (i, o), act in zip(pairwise(layers), acts)]
+        shapes = zip(pairwise(layers), acts, strict=True)
+        built = [Dense(int(i), int(o), act) for (i, o), act in shapes]
     else:
         raise ValueError(
             "layers must be a list of at least two sizes [n_0, …, n_L] or a non-empty list of "
@@ -380,7 +393,7 @@ def _build_layers(layers: Any, activation: Any, output_activation: Any) -> list[
 
 
 def _initialise(layer: Dense, init: Any, rng: np.random.Generator) -> None:
-    """Draw W (and b, for "normal"/"uniform") with the layer's, the network's or the default init."""
+    """Draw W (and b, for "normal"/"uniform") by the layer's, the network's or the default init."""
     if init is None:
         init = "he" if isinstance(layer.activation, (ReLU, LeakyReLU)) else "xavier"
     draw, draws_biases = get_initializer(init)

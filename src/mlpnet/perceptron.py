@@ -63,7 +63,9 @@ class Perceptron:
     def theta(self, value: ArrayLike) -> None:
         value = np.asarray(value, dtype=np.float64)
         if value.shape != (self.n_inputs + 1,):
-            raise ValueError(f"theta must have {self.n_inputs + 1} entries, got shape {value.shape}")
+            raise ValueError(
+                f"theta must have {self.n_inputs + 1} entries, got shape {value.shape}"
+            )
         self.w, self.b = value[:-1].copy(), float(value[-1])
 
     def decision_function(self, X: ArrayLike) -> Array:
@@ -84,7 +86,9 @@ class Perceptron:
         X, _ = check_X(X, self.n_inputs, np.float64)
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
-            raise ValueError(f"y must hold one label per sample: expected shape ({X.shape[0]},), got {y.shape}")
+            raise ValueError(
+                f"y must hold one label per sample: expected shape ({X.shape[0]},), got {y.shape}"
+            )
         if not np.isin(y, (0, 1)).all():
             raise ValueError("perceptron labels must be 0 or 1")
         if not isinstance(epochs, (int, np.integer)) or epochs < 1:

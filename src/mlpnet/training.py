@@ -128,7 +128,9 @@ def fit(
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
-    run = _Run(model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size)
+    run = _Run(
+        model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size
+    )
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         if callable(getattr(opt, "run", None)):
@@ -196,7 +198,10 @@ class _Run:
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
                     if fused and not last and hasattr(objective, "descend"):
-                        backup, spare = spare, backup  # spare: θ_{k-1}, the fallback if J(θ_k) fails
+                        backup, spare = (
+                            spare,
+                            backup,
+                        )  # spare: θ_{k-1}, the fallback if J(θ_k) fails
                         np.copyto(backup, theta)  # θ_k, restored if Ctrl-C lands in the update
                         stepping = True
                         lr = opt.advance()
