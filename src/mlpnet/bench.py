@@ -421,13 +421,9 @@ def bench_accuracy(
 
 
 def _default_mnist() -> str:
-    from pathlib import Path
+    from .datasets import find_mnist
 
-    for base in (Path.cwd(), *Path(__file__).resolve().parents):
-        candidate = base.parent / "shared" / "data" / "mnist"
-        if candidate.is_dir():
-            return str(candidate)
-    return str(Path("..") / "shared" / "data" / "mnist")
+    return str(find_mnist())
 
 
 BENCHMARKS: dict[str, tuple[str, Callable[..., list[Row]], str]] = {

@@ -181,3 +181,19 @@ def test_real_mnist_10k(mnist_dir, real_test_set):
     np.testing.assert_array_equal(again[2], X_test)
     other = mnist_10k(mnist_dir, seed=1)
     assert not np.array_equal(other[2], X_test)
+
+
+def test_find_mnist_prefers_the_given_folder_then_the_environment(tmp_path, monkeypatch):
+    from mlpnet.datasets import find_mnist
+
+    assert find_mnist(tmp_path) == tmp_path
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"")
+    monkeypatch.setenv("MLPNET_MNIST_DIR", str(tmp_path))
+    assert find_mnist() == tmp_path
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("MLPNET_MNIST_DIR", str(empty))
+    monkeypatch.chdir(empty)
+    monkeypatch.setattr("mlpnet.datasets.mnist.Path.resolve", lambda self: empty / "a" / "b" / "c")
+    with pytest.raises(FileNotFoundError, match="MNIST files"):
+        find_mnist()

@@ -9,7 +9,7 @@
 from mlpnet.datasets.digits import digits
 from mlpnet.datasets.files import load_table
 from mlpnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
-from mlpnet.datasets.mnist import load_mnist, mnist_10k, stratified_split
+from mlpnet.datasets.mnist import find_mnist, load_mnist, mnist_10k, stratified_split
 from mlpnet.datasets.synthetic import CURVES, curve, four_points, two_class, xor
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "LABELS_MAGIC",
     "curve",
     "digits",
+    "find_mnist",
     "four_points",
     "load_mnist",
     "load_table",

@@ -16,10 +16,39 @@ import numpy as np
 from mlpnet._types import Array
 from mlpnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
-__all__ = ["load_mnist", "mnist_10k", "stratified_split"]
+__all__ = ["find_mnist", "load_mnist", "mnist_10k", "stratified_split"]
 
 _PREFIXES = {"train": "train", "test": "t10k"}
 _SIDE = 28
+
+
+def find_mnist(directory: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding MNIST's IDX files: `directory`, else the first of $MLPNET_MNIST_DIR,
+    ./mnist, ./data/mnist, ../shared/data/mnist and the ``shared/data/mnist`` beside this source
+    checkout that holds ``t10k-images-idx3-ubyte`` (gzipped or not).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the places looked at.
+    """
+    if directory is not None:
+        return Path(directory)
+    checkout = Path(__file__).resolve().parents[3]  # src/mlpnet/datasets/mnist.py → the repository
+    candidates = [
+        os.environ.get("MLPNET_MNIST_DIR"),
+        "mnist",
+        "data/mnist",
+        "../shared/data/mnist",
+        str(checkout.parent / "shared" / "data" / "mnist"),
+    ]
+    for candidate in filter(None, candidates):
+        if any(Path(candidate).glob("t10k-images-idx3-ubyte*")):
+            return Path(candidate)
+    raise FileNotFoundError(
+        "MNIST files (t10k-*) not found in $MLPNET_MNIST_DIR, ./mnist, ./data/mnist, "
+        "../shared/data/mnist or beside the mlpnet checkout; pass the folder explicitly"
+    )
 
 
 def load_mnist(directory: str | os.PathLike[str], split: str = "train") -> tuple[Array, np.ndarray]:
