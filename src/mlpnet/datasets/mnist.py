@@ -23,9 +23,11 @@ _SIDE = 28
 
 
 def find_mnist(directory: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding MNIST's IDX files: `directory`, else the first of $MLPNET_MNIST_DIR,
-    ./mnist, ./data/mnist, ../shared/data/mnist and the ``shared/data/mnist`` beside this source
-    checkout that holds ``t10k-images-idx3-ubyte`` (gzipped or not).
+    """The folder holding MNIST's IDX files.
+
+    `directory` if given; else the first of $MLPNET_MNIST_DIR, ./mnist, ./data/mnist,
+    ../shared/data/mnist and the ``shared/data/mnist`` beside this source checkout that holds
+    ``t10k-images-idx3-ubyte`` (gzipped or not).
 
     Raises
     ------
