@@ -1,0 +1,182 @@
+"""``mlpnet evaluate`` and ``mlpnet predict``: use a saved model on data."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+import mlpnet
+
+from ..activations import softmax
+from ..io import read_npz
+from ..losses import LOSSES, get_loss
+from ..metrics import predicted_labels
+from ._data import BUILTIN_DATA, choose, csv_header, load_data, read_features, targets
+from ._options import DATA_HELP, mnist_dir_option
+
+
+@contextlib.contextmanager
+def _naming(source: str) -> Iterator[None]:
+    """Prefix the data's name to the network's ValueError: "my.csv: expected 784 features, …"."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def load_model(path: str) -> tuple[mlpnet.Network, dict[str, Any]]:
+    """The network in `path` and the training settings recorded with it (empty if none)."""
+    net = mlpnet.load(path)
+    spec = read_npz(path).spec
+    meta = spec.get("training") or (spec.get("checkpoint") or {}).get("meta") or {}
+    return net, dict(meta) if isinstance(meta, dict) else {}
+
+
+def _loss_for(
+    net: mlpnet.Network, meta: dict[str, Any], loss: str | None, y: np.ndarray | None
+) -> Any:
+    """--loss, else the recorded one, else the one that pairs with the output activation."""
+    name = loss or meta.get("loss")
+    if name is None:
+        out = net.layers[-1].activation.name
+        name = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}.get(out)
+        labels = y is not None and y.ndim == 1 and y.dtype.kind in "iu"
+        name = name or (
+            "softmax_cross_entropy" if labels and net.sizes[-1] > 1 else "half_squared_error"
+        )
+    return get_loss(choose("loss", str(name), LOSSES))
+
+
+@click.command()
+@click.argument("model")
+@click.option("--data", required=True, help=DATA_HELP)
+@click.option(
+    "--target", help="Target column of a file; default the one trained on, else the last."
+)
+@click.option(
+    "--split",
+    "part",
+    default="test",
+    show_default=True,
+    help="Part of a built-in set: test, train.",
+)
+@click.option("--loss", help="Default: the loss the model was trained with.")
+@mnist_dir_option
+def evaluate(
+    model: str, data: str, target: str | None, part: str, loss: str | None, mnist_dir: str | None
+) -> None:
+    """Report MODEL's loss on data, with accuracy and confusion matrix for a classifier."""
+    net, meta = load_model(model)
+    part = choose("split", part, ("train", "test"))
+    if target is None and meta.get("target_name") in csv_header(data):
+        target = meta["target_name"]
+    X, y = load_data(data, target, mnist_dir, part)
+    loss_obj = _loss_for(net, meta, loss, y)
+    Y, _ = targets(y, loss_obj)
+    with _naming(data):  # checks features, labels and the loss against the network
+        J = net.loss(X, Y, loss_obj)
+    click.echo(f"{data} ({part if data in BUILTIN_DATA else 'all rows'}): {len(X)} samples")
+    click.echo(f"loss ({loss_obj.name}): {J:.6g}")
+    if not loss_obj.is_classification:
+        return
+    binary = loss_obj.name == "binary_cross_entropy"
+    pred = predicted_labels(net.predict(X), threshold=binary).reshape(len(X), -1)
+    truth = np.asarray(Y).reshape(len(X), -1).astype(np.int64)
+    acc = float(np.mean(np.all(pred == truth, axis=1)))
+    click.echo(f"accuracy: {100 * acc:.2f}% (error {100 * (1 - acc):.2f}%)")
+    if pred.shape[1] == 1:
+        classes = 2 if binary else max(net.sizes[-1], 2)
+        click.echo(confusion_text(truth.ravel(), pred.ravel(), classes))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts C[i, j] of samples of class i predicted as j."""
+    C = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(C, (y_true, y_pred), 1)
+    return C
+
+
+def confusion_text(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> str:
+    """The confusion matrix as text: rows the true class, columns the predicted one."""
+    C = confusion_matrix(y_true, y_pred, n_classes)
+    width = max(len(str(C.max())), len(str(n_classes - 1)), 3)
+    lines = ["confusion matrix (rows: true class, columns: predicted class)"]
+    lines.append(" " * (width + 2) + " ".join(f"{j:>{width}}" for j in range(n_classes)))
+    lines += [f"{i:>{width}}: " + " ".join(f"{c:>{width}}" for c in row) for i, row in enumerate(C)]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("model")
+@click.argument("input_file", metavar="[INPUT]", required=False)
+@click.option("--data", help="The same as INPUT; a built-in name predicts for its test part.")
+@click.option("-o", "--output", help="CSV file to write; default stdout.")
+@click.option(
+    "--target", help="Column of INPUT to ignore (default: the column the model was trained on)."
+)
+@click.option("--proba", is_flag=True, help="Add class probabilities p_0 … for a classifier.")
+@mnist_dir_option
+def predict(
+    model: str,
+    input_file: str | None,
+    data: str | None,
+    output: str | None,
+    target: str | None,
+    proba: bool,
+    mnist_dir: str | None,
+) -> None:
+    """Predict for the rows of INPUT (.csv with a header row, .npy, or .npz with X), as CSV.
+
+    The target column the model was trained on (or --target) is left out where INPUT has it.
+
+    A classifier writes a column "label" (with --proba also p_0, p_1, …), a regressor "prediction"
+    (or y_0, y_1, … for several outputs): one row per input row, after a header row.
+    """
+    if (input_file is None) == (data is None):
+        raise ValueError("give the input as INPUT or as --data, once")
+    source = input_file or str(data)
+    net, meta = load_model(model)
+    drop = {target} if target is not None else {meta.get("target_name")} - {None}
+    if target is not None and source.lower().endswith(".csv") and Path(source).is_file():
+        if target not in csv_header(source):
+            raise ValueError(f"{source}: no column {target!r} to ignore")
+    X = read_features(source, drop, mnist_dir)
+    if source.lower().endswith(".npy") and X.shape[1] == net.sizes[0] + 1:
+        column = target if target is not None else meta.get("target")  # as training took it
+        X = np.delete(X, int(column) if str(column).lstrip("-").isdigit() else -1, axis=1)
+    with _naming(source):
+        Yhat = np.asarray(net.predict(X), dtype=np.float64)
+    header, columns, formats = _table(Yhat, meta.get("loss"), proba)
+    table = np.hstack(columns)
+    lines = [",".join(header)] + [
+        ",".join(f % v for f, v in zip(formats, row, strict=True)) for row in table
+    ]
+    text = "\n".join(lines) + "\n"
+    if output:
+        Path(output).write_text(text)
+        click.echo(f"wrote {len(table)} predictions to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _table(Yhat: np.ndarray, loss_name: str | None, proba: bool) -> tuple[list, list, list]:
+    """Header, column blocks and printf formats of the predictions."""
+    loss = get_loss(loss_name) if loss_name in LOSSES else None
+    if loss is None or not loss.is_classification:
+        header = ["prediction"] if Yhat.shape[1] == 1 else [f"y_{k}" for k in range(Yhat.shape[1])]
+        return header, [Yhat], ["%.8g"] * Yhat.shape[1]
+    binary = loss.name == "binary_cross_entropy"
+    labels = predicted_labels(Yhat, threshold=binary).reshape(len(Yhat), -1)
+    header = ["label"] if labels.shape[1] == 1 else [f"label_{k}" for k in range(labels.shape[1])]
+    columns, formats = [labels.astype(np.float64)], ["%d"] * labels.shape[1]
+    if proba:
+        P = softmax(Yhat) if loss.name == "softmax_cross_entropy" else Yhat
+        header += [f"p_{k}" for k in range(P.shape[1])]
+        columns.append(P)
+        formats += ["%.6g"] * P.shape[1]
+    return header, columns, formats
