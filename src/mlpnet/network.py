@@ -290,16 +290,8 @@ class Objective:
     def __call__(self, theta: Array) -> tuple[float, Array]:
         net = self.net
         params = net._params_for(theta)
-        if self._kept is not None and np.array_equal(self._kept[0], theta):
-            cache = self._kept[1]
-        else:
-            cache = backprop.forward(params, net._acts, self.X)
-        self._kept = None
-        J, delta = backprop.loss_and_delta(
-            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
-        )
+        cache, J, delta = self._error(theta, params)
         backprop.backward(params, net._acts, cache, delta, net._grad_views)
-        self.output = cache.output
         return J, net._grad
 
     def descend(self, theta: Array, lr: float) -> float:
@@ -313,16 +305,25 @@ class Objective:
         net = self.net
         if theta is not net._theta:
             raise ValueError("descend moves the network's own params only")
-        cache = backprop.forward(net._views, net._acts, self.X)
-        J, delta = backprop.loss_and_delta(
-            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
-        )
-        self.output, self._kept = cache.output, None
+        cache, J, delta = self._error(theta, net._views)
         if np.isfinite(J):
             delta *= lr
             backprop.backward(net._views, net._acts, cache, delta, net._grad_views)
             theta -= net._grad
         return J
+
+    def _error(self, theta: Array, params: Any) -> tuple[backprop.Cache, float, Array]:
+        """Forward pass (or the one `value` kept at this θ), J and δ_L; records `output`."""
+        net, kept, self._kept = self.net, self._kept, None
+        if kept is not None and np.array_equal(kept[0], theta):
+            cache = kept[1]
+        else:
+            cache = backprop.forward(params, net._acts, self.X)
+        J, delta = backprop.loss_and_delta(
+            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
+        )
+        self.output = cache.output
+        return cache, J, delta
 
     def release(self) -> None:
         """Forget the forward pass kept by `value` (its memory is freed)."""

@@ -184,11 +184,12 @@ class _Run:
         """Epochs of per-step updates: θ ← opt.step(θ, J, ∇J, objective) on each batch."""
         theta, history = self.theta, self.history
         backup = theta.copy()  # θ of the last step with a finite J: the divergence fallback
-        spare = theta.copy()  # the fused path alternates the two buffers: one copy per step
         uses_gradient = getattr(opt, "uses_gradient", True)
         # Plain SGD may fuse θ ← θ − γ_k∇J into the backward pass (no ∇J written out); the last
         # batch of an epoch takes the ordinary path, which yields the gradient norms.
         fused = bool(getattr(opt, "fusable", False))
+        # the fused path alternates two buffers (one copy per step); others need only `backup`
+        spare = theta.copy() if fused else backup
         varying = bool(getattr(opt, "_varying", True))
         step_loss, lrs = history.step_loss.append, history.lr.append
         classification, stepping = self.classification, False
