@@ -206,8 +206,10 @@ def test_same_steps_as_sklearn(iris, params):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     if params["solver"] != "lbfgs":
         np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
-        assert ours.best_loss_ == theirs.best_loss_
-        assert ours.validation_scores_ == theirs.validation_scores_
+        # Same arithmetic in another order: the BLAS kernel (AVX-512 on Skylake-X, Haswell's on
+        # AMD EPYC) and its thread split change the last bits, so equal to rounding, not to the bit.
+        np.testing.assert_allclose(ours.best_loss_, theirs.best_loss_, rtol=1e-9)
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-9)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "poisson"])
