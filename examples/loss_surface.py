@@ -1,11 +1,12 @@
 """The four-point loss surface over (w11, w12), with the paths of GD, SGD and Armijo line search.
 
-The notes' example: the points (1, 1), (2, 1) with target 1 and (-1, -1), (-2, -1) with target 0,
-one sigmoid unit ŷ = σ(w11 x1 + w12 x2) whose bias is held at 0, and the squared error averaged over
-the four points. J then depends on the two weights only and can be drawn over the plane
+The notes' example D = {((-3, -3), 1), ((-2, -2), 1), ((4, 4), 0), ((2, -5), 0)}, one sigmoid unit
+ŷ = σ(w11 x1 + w12 x2) whose bias is held at 0, and the squared error averaged over the four
+points. J then depends on the two weights only and can be drawn over the plane
 (`mlpnet.plots.plot_loss_surface`). It has no minimiser: J falls towards 0 as w grows along the
-valley, and it has a plateau in the lower left where every σ is near 0 or 1 on the wrong side.
-From the same start on the plateau's edge: gradient descent with the fixed step 1, online SGD with
+valley w11 < 0, and it has a plateau (J ≈ 3/4) where w points the wrong way and every σ is
+saturated on the wrong side, so the gradient nearly vanishes. From the same start w = (1, 2) on
+that plateau: gradient descent with the fixed step 1, online SGD with
 step 1 on one randomly drawn point per step (seed 0), and gradient descent with Armijo
 backtracking (first trial step 8, β = 0.5, σ = 1e-4). The table gives the last J and the first
 step at which J < 0.01.
@@ -20,7 +21,8 @@ from mlpnet.optim import SGD, Armijo, GradientDescent, as_objective
 from mlpnet.plots import plot_loss_surface
 
 args = arguments(__doc__.splitlines()[0])
-X, Y = four_points()
+X, y = four_points()
+Y = y[:, None]  # one output column for the squared error
 unit = mlpnet.Network([2, 1], output_activation="sigmoid", dtype="float64")  # θ = (w11, w12, b)
 
 
@@ -52,7 +54,7 @@ def descend(optimizer, steps, online=False):
     return np.array(visited), losses
 
 
-START = np.array([-2.0, -1.0])
+START = np.array([1.0, 2.0])
 steps = 30 if args.quick else 100
 methods = {
     "GD, lr 1": (GradientDescent(lr=1.0), False),
@@ -71,7 +73,7 @@ for name, (optimizer, online) in methods.items():
     print(f"  {name:<28} {steps:>5} {losses[-1]:>9.2e} {first:>25}")
 
 fig = plot_loss_surface(
-    lambda a, b: everything.value(np.array([a, b])), (-3.0, 4.0), (-2.0, 4.0), paths
+    lambda a, b: everything.value(np.array([a, b])), (-5.0, 3.0), (-3.0, 4.0), paths
 )
 fig.axes[0].set_title("squared error of one sigmoid unit on the four points")
 save(fig, args.out, "loss_surface.png")

@@ -74,8 +74,10 @@ def test_two_class_is_deterministic_per_seed_and_overlapping():
 
 
 def test_four_points():
-    X, Y = four_points()
-    assert X.shape == (4, 2) and Y.shape == (4, 1)
-    np.testing.assert_array_equal(Y.ravel(), [1, 1, 0, 0])
-    np.testing.assert_array_equal(X[:2], -X[2:])  # class 0 mirrors class 1
-    assert np.all(X[:2] @ [1.0, 1.0] > 0) and np.all(X[2:] @ [1.0, 1.0] < 0)  # separable, no bias
+    """The notes' D = {((−3,−3),1), ((−2,−2),1), ((4,4),0), ((2,−5),0)}, as API.md states it."""
+    X, y = four_points()
+    assert X.shape == (4, 2) and y.shape == (4,)
+    np.testing.assert_array_equal(X, [[-3, -3], [-2, -2], [4, 4], [2, -5]])
+    np.testing.assert_array_equal(y, [1, 1, 0, 0])
+    w = np.array([-1.0, 0.0])  # separable by a unit without bias: w·x > 0 exactly on class 1
+    np.testing.assert_array_equal(X @ w > 0, y == 1)

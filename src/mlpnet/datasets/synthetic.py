@@ -104,21 +104,21 @@ def two_class(n: int = 200, seed: int | None = None) -> tuple[Array, np.ndarray]
 
 
 def four_points() -> tuple[Array, Array]:
-    """Return the notes' two-feature example with targets 1, 1, 0, 0 (the loss-surface figure).
+    """Return the notes' four-point example D (the loss-surface figure).
 
-    The points are ``(1, 1)`` and ``(2, 1)`` (target 1) and their mirror images ``(−1, −1)`` and
-    ``(−2, −1)`` (target 0): a single unit ŷ = ψ(w₁₁x₁ + w₁₂x₂) without bias separates them, so
-    its loss is a function of the two weights (w₁₁, w₁₂) alone and can be drawn as a surface.
+    D = {((−3, −3), 1), ((−2, −2), 1), ((4, 4), 0), ((2, −5), 0)}. A single unit
+    ŷ = σ(w₁₁x₁ + w₁₂x₂) without bias separates the two classes (w = (−1, 0) does), so its loss is
+    a function of the two weights (w₁₁, w₁₂) alone and can be drawn as a surface.
 
     Returns
     -------
     X : ndarray of shape (4, 2), float64
-        ``[[1, 1], [2, 1], [-1, -1], [-2, -1]]``.
-    Y : ndarray of shape (4, 1), float64
-        ``[[1], [1], [0], [0]]``.
+        ``[[-3, -3], [-2, -2], [4, 4], [2, -5]]``.
+    y : ndarray of shape (4,), float64
+        ``[1, 1, 0, 0]``.
     """
-    X = np.array([[1.0, 1.0], [2.0, 1.0], [-1.0, -1.0], [-2.0, -1.0]])
-    return X, np.array([[1.0], [1.0], [0.0], [0.0]])
+    X = np.array([[-3.0, -3.0], [-2.0, -2.0], [4.0, 4.0], [2.0, -5.0]])
+    return X, np.array([1.0, 1.0, 0.0, 0.0])
 
 
 def _check_count(value: object, name: str, minimum: int) -> None:
