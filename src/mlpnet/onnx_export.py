@@ -24,15 +24,15 @@ strings) indexed by ``ArgMax`` of the logits (multiclass) or by p > ½ (binary, 
 fitted `MLPRegressor` gives ``"Y"`` shaped as ``predict``: ``(n,)`` for one output (a ``Reshape``
 of the last layer), ``(n, m)`` for m outputs.
 
-With skl2onnx installed, `register_skl2onnx` (run by importing this module) teaches
-``skl2onnx.to_onnx`` the two estimators, so a scikit-learn ``Pipeline`` ending in one of them
-converts whole; see `mlpnet.onnx_skl2onnx`.
+With skl2onnx installed, `register_skl2onnx` teaches ``skl2onnx.to_onnx`` the two estimators, so
+a scikit-learn ``Pipeline`` holding one of them converts whole; see `mlpnet.onnx_skl2onnx`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from os import PathLike
 from pathlib import Path
@@ -54,7 +54,7 @@ from .io import _default_mode
 from .layers import Dense
 from .network import Network
 
-__all__ = ["OPSET", "Builder", "to_onnx"]
+__all__ = ["OPSET", "Builder", "register_skl2onnx", "to_onnx"]
 
 OPSET = 17
 """ONNX operator set of the exported models (every runtime since onnxruntime 1.14 reads it)."""
@@ -159,14 +159,18 @@ def _tensor_type(dtype: np.dtype) -> int:
     return int(_onnx().helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
 
 
-def classifier(g: Builder, est: Any, x: str, label: str, proba: str) -> None:
-    """Emit ``label`` and ``probabilities`` of a fitted `MLPClassifier` (see the module)."""
+def classifier(g: Builder, est: Any, x: str, label: str, proba: str, classes: Any = None) -> None:
+    """Emit ``label`` and ``probabilities`` of a fitted `MLPClassifier` (see the module).
+
+    `classes` replaces ``est.classes_`` as the labels (skl2onnx's option ``nocl``).
+    """
     net = est.network_
+    classes = est.classes_ if classes is None else classes
     if est.out_activation_ == "softmax":  # K logits: softmax for p, argmax of the logits for y
         logits = forward(g, net, x)
         g.node("Softmax", [logits], "P", proba, axis=1)
         index = g.node("ArgMax", [logits], "argmax", axis=1, keepdims=0)
-        g.node("Gather", [_classes(g, est.classes_), index], "label", label, axis=0)
+        g.node("Gather", [_classes(g, classes), index], "label", label, axis=0)
         return
     if net.sizes[-1] > 1:  # multilabel: K sigmoids, each label on where p_k > ½
         p = forward(g, net, x, proba)
@@ -180,7 +184,7 @@ def classifier(g: Builder, est: Any, x: str, label: str, proba: str) -> None:
     half = g.const("half", np.full((), 0.5, dtype=net.dtype))
     flat = g.node("Reshape", [p, g.const("n", np.array([-1], dtype=np.int64))], "p")
     index = g.node("Cast", [g.node("Greater", [flat, half], "positive")], "index", to=7)
-    g.node("Gather", [_classes(g, est.classes_), index], "label", label, axis=0)
+    g.node("Gather", [_classes(g, classes), index], "label", label, axis=0)
 
 
 def regressor(g: Builder, est: Any, x: str, y: str) -> None:
@@ -248,9 +252,10 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
     ImportError
         Without the ``onnx`` package (``pip install "mlpnet[onnx]"``).
     """
-    onnx = _onnx()
-    helper = onnx.helper
+    helper = _onnx().helper
     net, kind = _network_of(model)
+    if kind != "network":
+        register_skl2onnx()  # scikit-learn is loaded already: skl2onnx costs little more
     g = Builder(net.dtype)
     ftype = _tensor_type(net.dtype)
     n = "n"
@@ -305,7 +310,7 @@ def _network_of(model: Any) -> tuple[Network, str]:
         raise ValueError(
             "to_onnx exports an mlpnet Network, MLPClassifier or MLPRegressor, got "
             f"{type(model).__name__} (for a scikit-learn Pipeline use skl2onnx.to_onnx, which "
-            "knows mlpnet's estimators once mlpnet.onnx_export is imported)"
+            "knows mlpnet's estimators after mlpnet.onnx_export.register_skl2onnx())"
         )
     try:
         return model.network_, kind
@@ -334,3 +339,19 @@ def write_atomic(path: str | PathLike[str], data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(fh.name)
         raise
+
+
+def register_skl2onnx() -> bool:
+    """Teach skl2onnx `MLPClassifier` and `MLPRegressor` (see `mlpnet.onnx_skl2onnx`).
+
+    Call it once before ``skl2onnx.to_onnx`` on a pipeline holding one of them; `to_onnx` calls
+    it for an estimator, and importing this module after skl2onnx does too. Returns False,
+    having done nothing, where skl2onnx is not installed.
+    """
+    from .onnx_skl2onnx import register
+
+    return register()
+
+
+if "skl2onnx" in sys.modules:  # skl2onnx is loaded already: registering costs nothing
+    register_skl2onnx()
