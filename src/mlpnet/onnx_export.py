@@ -38,191 +38,24 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .activations import (
-    Heaviside,
-    Identity,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Softsign,
-    Tanh,
-)
 from .io import _default_mode
-from .layers import Dense
 from .network import Network
+from .onnx_graph import (
+    Builder,
+    classifier,
+    forward,
+    label_array,
+    onnx_module,
+    regressor,
+    tensor_type,
+)
 
-__all__ = ["OPSET", "Builder", "register_skl2onnx", "to_onnx"]
+__all__ = ["IR_VERSION", "OPSET", "register_skl2onnx", "to_onnx", "write_atomic"]
 
 OPSET = 17
 """ONNX operator set of the exported models (every runtime since onnxruntime 1.14 reads it)."""
 IR_VERSION = 8
 """ONNX IR version that goes with `OPSET`."""
-
-_ELEMENTWISE = {ReLU: "Relu", Tanh: "Tanh", Sigmoid: "Sigmoid", Softsign: "Softsign"}
-
-
-def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError as err:
-        raise ImportError(
-            'exporting to ONNX needs the onnx package: pip install "mlpnet[onnx]"'
-        ) from err
-    return onnx
-
-
-class Builder:
-    """Collects the nodes and constants of a graph; `skl2onnx` support swaps in its own.
-
-    ``const(hint, array)`` and ``node(op, inputs, hint, out=None, **attrs)`` return the name of
-    the tensor they define; `out` fixes that name (a graph output), else a fresh one is made.
-    """
-
-    def __init__(self, dtype: Any) -> None:
-        self.dtype = np.dtype(dtype)
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self._count = 0
-
-    def fresh(self, hint: str) -> str:
-        self._count += 1
-        return f"{hint}_{self._count}"
-
-    def const(self, hint: str, array: np.ndarray) -> str:
-        name = self.fresh(hint)
-        self.initializers.append(_onnx().numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def node(
-        self, op: str, inputs: list[str], hint: str, out: str | None = None, **attrs: Any
-    ) -> str:
-        out = out or self.fresh(hint)
-        self.nodes.append(_onnx().helper.make_node(op, inputs, [out], name=self.fresh(op), **attrs))
-        return out
-
-
-# ---------------------------------------------------------------- the graph of each model
-
-
-def forward(
-    g: Builder, net: Network, x: str, out: str | None = None, output_op: str | None = None
-) -> str:
-    """Emit Q_L = f(X) for the tensor `x`: one Gemm and ψ_l per layer; return Q_L's name.
-
-    `output_op` names the ONNX operator of ψ_L where the network's own activation object cannot
-    say it (the Poisson regressor's ``exp``, which mlpnet keeps as a private activation).
-    """
-    for l, layer in enumerate(net.layers, 1):
-        if not isinstance(layer, Dense):
-            raise ValueError(f"layer {l} ({layer!r}) is not a Dense layer: ONNX export needs Dense")
-        last = l == len(net.layers)
-        identity = isinstance(layer.activation, Identity)
-        W, b = g.const(f"W{l}", layer.W.copy()), g.const(f"b{l}", layer.b.copy())
-        z = g.node("Gemm", [x, W, b], f"Z{l}", out if last and identity else None, transB=1)
-        if last and output_op is not None:
-            return g.node(output_op, [z], f"Q{l}", out)
-        x = activation(g, layer.activation, z, f"Q{l}", out if last else None, l)
-    return x
-
-
-def activation(g: Builder, act: Any, z: str, hint: str, out: str | None, layer: int = 0) -> str:
-    """Emit ψ(z) (see the module's table); a user-defined ψ raises `ValueError` naming it."""
-    if isinstance(act, Identity):
-        return z if out is None or out == z else g.node("Identity", [z], hint, out)
-    if isinstance(act, Softsign) and g.dtype != np.float32:
-        # onnxruntime has Softsign for float32 only: z / (1 + |z|) from Abs, Add and Div
-        one = g.const("one", np.ones((), dtype=g.dtype))
-        denominator = g.node("Add", [g.node("Abs", [z], hint + "_abs"), one], hint + "_den")
-        return g.node("Div", [z, denominator], hint, out)
-    op = _ELEMENTWISE.get(type(act))
-    if op is not None:
-        return g.node(op, [z], hint, out)
-    if isinstance(act, LeakyReLU):
-        return g.node("LeakyRelu", [z], hint, out, alpha=act.slope)
-    if isinstance(act, Softmax):
-        return g.node("Softmax", [z], hint, out, axis=1)
-    if isinstance(act, Heaviside):
-        zero = g.const("zero", np.zeros((), dtype=g.dtype))
-        ge = g.node("GreaterOrEqual", [z, zero], hint + "_ge")
-        return g.node("Cast", [ge], hint, out, to=_tensor_type(g.dtype))
-    name = getattr(act, "name", None) or repr(act)
-    raise ValueError(
-        f"cannot export the user-defined activation {name!r} of layer {layer} to ONNX: only "
-        "mlpnet's built-in activations have an ONNX operator"
-    )
-
-
-def _tensor_type(dtype: np.dtype) -> int:
-    return int(_onnx().helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
-
-
-def classifier(g: Builder, est: Any, x: str, label: str, proba: str, classes: Any = None) -> None:
-    """Emit ``label`` and ``probabilities`` of a fitted `MLPClassifier` (see the module).
-
-    `classes` replaces ``est.classes_`` as the labels (skl2onnx's option ``nocl``).
-    """
-    net = est.network_
-    classes = est.classes_ if classes is None else classes
-    if est.out_activation_ == "softmax":  # K logits: softmax for p, argmax of the logits for y
-        logits = forward(g, net, x)
-        g.node("Softmax", [logits], "P", proba, axis=1)
-        index = g.node("ArgMax", [logits], "argmax", axis=1, keepdims=0)
-        g.node("Gather", [_classes(g, classes), index], "label", label, axis=0)
-        return
-    if net.sizes[-1] > 1:  # multilabel: K sigmoids, each label on where p_k > ½
-        p = forward(g, net, x, proba)
-        half = g.const("half", np.full((), 0.5, dtype=net.dtype))
-        on = g.node("Greater", [p, half], "on")
-        g.node("Cast", [on], "label", label, to=_tensor_type(np.int64))
-        return
-    p = forward(g, net, x)  # binary: one sigmoid output p = P(classes_[1]), shape (n, 1)
-    one = g.const("one", np.ones((), dtype=net.dtype))
-    g.node("Concat", [g.node("Sub", [one, p], "q"), p], "P", proba, axis=1)
-    half = g.const("half", np.full((), 0.5, dtype=net.dtype))
-    flat = g.node("Reshape", [p, g.const("n", np.array([-1], dtype=np.int64))], "p")
-    index = g.node("Cast", [g.node("Greater", [flat, half], "positive")], "index", to=7)
-    g.node("Gather", [_classes(g, classes), index], "label", label, axis=0)
-
-
-def regressor(g: Builder, est: Any, x: str, y: str) -> None:
-    """Emit ``Y`` of a fitted `MLPRegressor`, of shape ``(n,)`` for one output as ``predict``."""
-    net = est.network_
-    op = "Exp" if est.out_activation_ == "exp" else None  # ŷ = e^z of the Poisson loss
-    if net.sizes[-1] > 1:
-        forward(g, net, x, y, op)
-        return
-    q = forward(g, net, x, output_op=op)
-    g.node("Reshape", [q, g.const("n", np.array([-1], dtype=np.int64))], "Y", y)
-
-
-def _classes(g: Builder, classes: Any) -> str:
-    """``classes_`` as a constant: int64 for integer/boolean labels, strings for text labels."""
-    classes = np.asarray(classes)
-    if classes.dtype.kind in "biu":
-        return g.const("classes", classes.astype(np.int64))
-    if classes.dtype.kind == "f":
-        return g.const("classes", classes)
-    if classes.dtype.kind in "UO" and all(isinstance(c, str) for c in classes.tolist()):
-        return g.const("classes", np.array(classes.tolist(), dtype=object))
-    raise ValueError(
-        f"cannot export class labels of dtype {classes.dtype} to ONNX: labels must be integers, "
-        "booleans, floats or strings"
-    )
-
-
-def label_dtype(classes: Any) -> np.dtype:
-    """The dtype of the ``label`` output for these ``classes_`` (see `_classes`)."""
-    kind = np.asarray(classes).dtype.kind
-    return (
-        np.dtype(np.int64)
-        if kind in "biu"
-        else np.asarray(classes).dtype
-        if kind == "f"
-        else np.dtype(object)
-    )
 
 
 # ---------------------------------------------------------------- the public function
@@ -252,12 +85,12 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
     ImportError
         Without the ``onnx`` package (``pip install "mlpnet[onnx]"``).
     """
-    helper = _onnx().helper
+    helper = onnx_module().helper
     net, kind = _network_of(model)
     if kind != "network":
         register_skl2onnx()  # scikit-learn is loaded already: skl2onnx costs little more
     g = Builder(net.dtype)
-    ftype = _tensor_type(net.dtype)
+    ftype = tensor_type(net.dtype)
     n = "n"
     if kind == "network":
         forward(g, net, "X", "Y")
@@ -269,7 +102,7 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
         outputs = [
             helper.make_tensor_value_info(
                 "label",
-                _tensor_type(label_dtype(model.classes_)) if not multilabel else 7,
+                tensor_type("int64" if multilabel else label_array(model.classes_).dtype),
                 [n, net.sizes[-1]] if multilabel else [n],
             ),
             helper.make_tensor_value_info("probabilities", ftype, [n, n_proba]),
@@ -300,12 +133,12 @@ def _network_of(model: Any) -> tuple[Network, str]:
     """The network to export and the kind of model: "network", "classifier" or "regressor"."""
     if isinstance(model, Network):
         return model, "network"
-    kinds = {"MLPClassifier": "classifier", "MLPRegressor": "regressor"}
-    kind = (
-        kinds.get(type(model).__name__)
-        if hasattr(model, "network_") or hasattr(type(model), "network_")
-        else None
-    )
+    estimators = sys.modules.get("mlpnet.estimators")  # not imported: model is none of them
+    kind = None
+    if estimators is not None and isinstance(model, estimators.MLPClassifier):
+        kind = "classifier"
+    elif estimators is not None and isinstance(model, estimators.MLPRegressor):
+        kind = "regressor"
     if kind is None:
         raise ValueError(
             "to_onnx exports an mlpnet Network, MLPClassifier or MLPRegressor, got "

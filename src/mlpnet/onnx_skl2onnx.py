@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx_export import Builder, classifier, regressor
+from .onnx_graph import Builder, classifier, regressor, tensor_type
 
 __all__ = ["register"]
 
@@ -37,15 +37,14 @@ class _ContainerBuilder(Builder):
 
     def const(self, hint: str, array: np.ndarray) -> str:
         """Add `array` as an initializer; return its name."""
-        from onnx.helper import np_dtype_to_tensor_dtype
-        from onnx.onnx_pb import TensorProto
+        from onnx import TensorProto
 
         name, array = self.fresh(hint), np.asarray(array)
         if array.dtype == object:  # string labels: the container wants bytes
             values = [str(v).encode("utf-8") for v in array.ravel()]
             self.container.add_initializer(name, TensorProto.STRING, list(array.shape), values)
         else:
-            onnx_type = np_dtype_to_tensor_dtype(array.dtype)
+            onnx_type = tensor_type(array.dtype)
             self.container.add_initializer(name, onnx_type, list(array.shape), array.ravel())
         return name
 
@@ -77,13 +76,7 @@ def _input_in(g: _ContainerBuilder, operator: Any) -> str:
     x = operator.inputs[0].full_name
     if _proto_dtype(operator.inputs[0]) == g.dtype:
         return x
-    return g.node("Cast", [x], "X_cast", to=_onnx_type(g.dtype))
-
-
-def _onnx_type(dtype: np.dtype) -> int:
-    from onnx.helper import np_dtype_to_tensor_dtype
-
-    return int(np_dtype_to_tensor_dtype(np.dtype(dtype)))
+    return g.node("Cast", [x], "X_cast", to=tensor_type(g.dtype))
 
 
 def _out(g: _ContainerBuilder, variable: Any) -> tuple[str, Any]:
@@ -96,7 +89,7 @@ def _out(g: _ContainerBuilder, variable: Any) -> tuple[str, Any]:
 
 def _cast_back(g: _ContainerBuilder, tmp: str, pending: Any) -> None:
     if pending is not None:
-        g.node("Cast", [tmp], "cast", pending[0], to=_onnx_type(pending[1]))
+        g.node("Cast", [tmp], "cast", pending[0], to=tensor_type(pending[1]))
 
 
 def _classes(scope: Any, est: Any) -> np.ndarray:
