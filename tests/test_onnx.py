@@ -76,6 +76,18 @@ def test_network_equals_forward_for_every_activation(act, output, dtype):
     np.testing.assert_allclose(Y, net.forward(X), **TOL)
 
 
+def test_each_layer_exports_its_own_activation():
+    acts = ["tanh", "leaky_relu", "heaviside", "sigmoid", "softmax"]
+    sizes = [4, 6, 5, 4, 3, 3]
+    layers = [mlpnet.Dense(i, o, a) for i, o, a in zip(sizes[:-1], sizes[1:], acts, strict=True)]
+    net = mlpnet.Network(layers, seed=2, dtype="float32")
+    model = to_onnx(net)
+    expected = [op for a in acts for op in ["Gemm", *OPS[a]]]
+    assert [node.op_type for node in model.graph.node] == expected
+    X = data(dtype=np.float32)
+    np.testing.assert_allclose(run(model, X)["Y"], net.forward(X), **TOL)
+
+
 def test_input_and_output_are_typed_as_the_network():
     for dtype, elem in (("float32", onnx.TensorProto.FLOAT), ("float64", onnx.TensorProto.DOUBLE)):
         graph = to_onnx(mlpnet.Network([5, 2], dtype=dtype)).graph
@@ -177,6 +189,7 @@ def targets(X, kind):
     return {
         "binary": a.astype(int),
         "boolean": a,
+        "float labels": a + 1.0,
         "binary strings": np.where(a, "spam", "ham"),
         "multiclass": a.astype(int) * 3 + b.astype(int) - 1,  # labels -1, 0, 2, 3
         "multiclass strings": np.array(["cat", "dog", "emu"])[a.astype(int) + b.astype(int)],
@@ -187,7 +200,15 @@ def targets(X, kind):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     "kind",
-    ["binary", "boolean", "binary strings", "multiclass", "multiclass strings", "multilabel"],
+    [
+        "binary",
+        "boolean",
+        "float labels",
+        "binary strings",
+        "multiclass",
+        "multiclass strings",
+        "multilabel",
+    ],
 )
 def test_classifier_labels_and_probabilities(fitted, kind, dtype):
     X = data(n=80, dtype=dtype)
@@ -205,13 +226,13 @@ def test_classifier_labels_and_probabilities(fitted, kind, dtype):
 
 def test_classifier_follows_the_layers_of_the_fitted_network(fitted):
     X = data(n=60)
-    clf = mlpnet.MLPClassifier((5, 4), activation=["tanh", "softsign"], max_iter=20, random_state=0)
+    clf = mlpnet.MLPClassifier((5, 4), activation=["tanh", "relu"], max_iter=20, random_state=0)
     try:
         fitted(clf, X, targets(X, "multiclass"))
     except (ValueError, TypeError):  # scikit-learn's InvalidParameterError is a ValueError
         pytest.skip("this MLPClassifier takes one activation for all hidden layers")
     model = to_onnx(clf)
-    assert [n.op_type for n in model.graph.node][:4] == ["Gemm", "Tanh", "Gemm", "Softsign"]
+    assert [n.op_type for n in model.graph.node][:4] == ["Gemm", "Tanh", "Gemm", "Relu"]
     np.testing.assert_array_equal(run(model, X)["label"], clf.predict(X))
 
 
@@ -256,6 +277,29 @@ def test_skl2onnx_converts_a_whole_pipeline(fitted, zipmap, dtype):
         proba = np.array([[row[c] for c in pipe.classes_] for row in proba])
     np.testing.assert_array_equal(label, pipe.predict(X))
     np.testing.assert_allclose(proba, pipe.predict_proba(X), **TOL)
+
+
+@pytest.mark.parametrize(
+    "kind, options",
+    [
+        ("multilabel", {"zipmap": False}),
+        ("float labels", {"zipmap": False}),
+        ("binary strings", {"zipmap": False, "nocl": True}),
+    ],
+)
+def test_skl2onnx_label_options(fitted, kind, options):
+    skl2onnx = pytest.importorskip("skl2onnx", reason="pipelines convert through skl2onnx")
+    from mlpnet.onnx_export import register_skl2onnx
+
+    register_skl2onnx()
+    X = data(n=60)
+    clf = fitted(mlpnet.MLPClassifier((5,), max_iter=20, random_state=0), X, targets(X, kind))
+    label, proba = run(skl2onnx.to_onnx(clf, X[:1], options={id(clf): options}), X).values()
+    expected = clf.predict(X)
+    if options.get("nocl"):  # labels replaced by their indices 0, 1, …
+        expected = np.searchsorted(clf.classes_, expected)
+    np.testing.assert_array_equal(label, expected)
+    np.testing.assert_allclose(proba, clf.predict_proba(X), **TOL)
 
 
 def test_skl2onnx_converts_a_regressor_pipeline(fitted):

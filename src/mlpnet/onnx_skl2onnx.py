@@ -94,9 +94,16 @@ def _cast_back(g: _ContainerBuilder, tmp: str, pending: Any) -> None:
 
 def _classes(scope: Any, est: Any) -> np.ndarray:
     """The labels to emit: ``classes_``, or 0, 1, … under skl2onnx's option ``nocl``."""
+    classes = np.asarray(est.classes_)
     if scope.get_options(est, {"nocl": False})["nocl"]:
-        return np.arange(len(est.classes_))
-    return np.asarray(est.classes_)
+        return np.arange(len(classes))
+    if classes.dtype.kind == "f":  # as skl2onnx's ZipMap: integral float labels become int64
+        if not np.array_equal(classes, np.round(classes)):
+            raise ValueError(
+                f"skl2onnx takes integer or string class labels, got {classes.tolist()}"
+            )
+        return classes.astype(np.int64)
+    return classes
 
 
 def _shape_classifier(operator: Any) -> None:
@@ -107,8 +114,6 @@ def _shape_classifier(operator: Any) -> None:
     n, k = operator.inputs[0].get_first_dimension(), est.network_.sizes[-1]
     multilabel = est.out_activation_ == "logistic" and k > 1
     kind = _classes(operator.scope_inst, est).dtype.kind
-    if kind == "f":
-        raise ValueError("skl2onnx's classifiers take integer or string labels, not floats")
     label = Int64TensorType if multilabel or kind in "biu" else StringTensorType
     operator.outputs[0].type = label([n, k] if multilabel else [n])
     dtype = _proto_dtype(operator.inputs[0])
