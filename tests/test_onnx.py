@@ -346,3 +346,16 @@ def test_cli_export_round_trip(tmp_path):
         result.exit_code == 0
         and (tmp_path / "other.onnx").read_bytes() == (tmp_path / "model.onnx").read_bytes()
     )
+
+
+def test_cli_export_without_onnx_is_one_error_line(tmp_path, monkeypatch, capsys):
+    from mlpnet.cli import cli
+
+    mlpnet.Network([2, 1]).save(tmp_path / "model.npz")
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", str(tmp_path / "model.npz")], prog_name="mlpnet")
+    assert exit_info.value.code == 1 and not (tmp_path / "model.onnx").exists()
+    assert capsys.readouterr().err == (
+        'error: exporting to ONNX needs the onnx package: pip install "mlpnet[onnx]"\n'
+    )

@@ -87,8 +87,9 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
     """
     helper = onnx_module().helper
     net, kind = _network_of(model)
-    if kind != "network":
-        register_skl2onnx()  # scikit-learn is loaded already: skl2onnx costs little more
+    if kind != "network":  # scikit-learn is loaded already: skl2onnx costs little more
+        with contextlib.suppress(Exception):  # a side service: a broken skl2onnx must not stop us
+            register_skl2onnx()
     g = Builder(net.dtype)
     ftype = tensor_type(net.dtype)
     n = "n"
