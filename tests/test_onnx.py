@@ -302,6 +302,23 @@ def test_skl2onnx_label_options(fitted, kind, options):
     np.testing.assert_allclose(proba, clf.predict_proba(X), **TOL)
 
 
+def test_skl2onnx_casts_an_integer_input(fitted):
+    skl2onnx = pytest.importorskip("skl2onnx", reason="pipelines convert through skl2onnx")
+    from skl2onnx.common.data_types import Int64TensorType
+
+    from mlpnet.onnx_export import register_skl2onnx
+
+    register_skl2onnx()
+    X = np.random.default_rng(0).integers(0, 5, size=(40, 3))
+    clf = fitted(mlpnet.MLPClassifier((4,), max_iter=10, random_state=0), X, X[:, 0] > 2)
+    model = skl2onnx.to_onnx(
+        clf, initial_types=[("X", Int64TensorType([None, 3]))], options={id(clf): {"zipmap": False}}
+    )
+    label, proba = run(model, X.astype(np.int64)).values()
+    np.testing.assert_array_equal(label, clf.predict(X))
+    np.testing.assert_allclose(proba, clf.predict_proba(X), **TOL)
+
+
 def test_skl2onnx_converts_a_regressor_pipeline(fitted):
     skl2onnx = pytest.importorskip("skl2onnx", reason="pipelines convert through skl2onnx")
     from sklearn.pipeline import make_pipeline

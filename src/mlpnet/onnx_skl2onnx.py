@@ -58,23 +58,27 @@ class _ContainerBuilder(Builder):
         return out
 
 
-def _proto_dtype(variable: Any) -> np.dtype:
-    """The NumPy float type of an skl2onnx variable (float32 unless it is a double tensor)."""
-    from skl2onnx.common.data_types import DoubleTensorType
+def _proto_dtype(variable: Any) -> np.dtype | None:
+    """The NumPy float type of an skl2onnx variable; None unless it is a float or double tensor."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
-    return np.dtype(np.float64 if isinstance(variable.type, DoubleTensorType) else np.float32)
+    if isinstance(variable.type, DoubleTensorType):
+        return np.dtype(np.float64)
+    return np.dtype(np.float32) if isinstance(variable.type, FloatTensorType) else None
 
 
 def _tensor_type(dtype: np.dtype, shape: list[Any]) -> Any:
+    """skl2onnx's tensor type of this float dtype and shape."""
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
     return (DoubleTensorType if dtype == np.float64 else FloatTensorType)(shape)
 
 
 def _input_in(g: _ContainerBuilder, operator: Any) -> str:
-    """The operator's input, cast to the network's dtype where it is the other float type."""
+    """The operator's input, cast to the network's dtype where it has another type."""
     x = operator.inputs[0].full_name
-    if _proto_dtype(operator.inputs[0]) == g.dtype:
+    dtype = _proto_dtype(operator.inputs[0])
+    if dtype is not None and dtype == g.dtype:  # (np.dtype(x) == None holds for float64)
         return x
     return g.node("Cast", [x], "X_cast", to=tensor_type(g.dtype))
 
@@ -88,6 +92,7 @@ def _out(g: _ContainerBuilder, variable: Any) -> tuple[str, Any]:
 
 
 def _cast_back(g: _ContainerBuilder, tmp: str, pending: Any) -> None:
+    """Cast the temporary of `_out` to the output's own name and type, where one was needed."""
     if pending is not None:
         g.node("Cast", [tmp], "cast", pending[0], to=tensor_type(pending[1]))
 
@@ -116,14 +121,14 @@ def _shape_classifier(operator: Any) -> None:
     kind = _classes(operator.scope_inst, est).dtype.kind
     label = Int64TensorType if multilabel or kind in "biu" else StringTensorType
     operator.outputs[0].type = label([n, k] if multilabel else [n])
-    dtype = _proto_dtype(operator.inputs[0])
+    dtype = _proto_dtype(operator.inputs[0]) or np.dtype(np.float32)  # as skl2onnx guesses
     if operator.scope_inst.get_options(est, {"zipmap": True})["zipmap"] is not False:
         dtype = np.dtype(np.float32)  # ONNX's ZipMap takes float32 only
     operator.outputs[1].type = _tensor_type(dtype, [n, k if k > 1 else 2])
 
 
 def _convert_classifier(scope: Any, operator: Any, container: Any) -> None:
-    """Emit the classifier's graph (see `mlpnet.onnx_export.classifier`)."""
+    """Emit the classifier's graph (see `mlpnet.onnx_graph.classifier`)."""
     est = operator.raw_operator
     g = _ContainerBuilder(scope, container, est.network_.dtype)
     x = _input_in(g, operator)
@@ -135,12 +140,12 @@ def _convert_classifier(scope: Any, operator: Any, container: Any) -> None:
 def _shape_regressor(operator: Any) -> None:
     """Type of the regressor's output: ``(n,)`` for one target, ``(n, m)`` for m."""
     n, m = operator.inputs[0].get_first_dimension(), operator.raw_operator.network_.sizes[-1]
-    dtype = _proto_dtype(operator.inputs[0])
+    dtype = _proto_dtype(operator.inputs[0]) or np.dtype(np.float32)  # as skl2onnx guesses
     operator.outputs[0].type = _tensor_type(dtype, [n] if m == 1 else [n, m])
 
 
 def _convert_regressor(scope: Any, operator: Any, container: Any) -> None:
-    """Emit the regressor's graph (see `mlpnet.onnx_export.regressor`)."""
+    """Emit the regressor's graph (see `mlpnet.onnx_graph.regressor`)."""
     est = operator.raw_operator
     g = _ContainerBuilder(scope, container, est.network_.dtype)
     x = _input_in(g, operator)
