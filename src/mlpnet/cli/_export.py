@@ -16,8 +16,8 @@ def export(model: str, output: str | None) -> None:
     """Write the network in MODEL as an ONNX model (input "X", output "Y" = the network's outputs).
 
     One Gemm and the activation's operator per layer, in the network's dtype; any ONNX runtime
-    then computes what `mlpnet predict` computes (the raw outputs: logits or probabilities, as
-    the output layer gives them). Needs the onnx package: pip install "mlpnet[onnx]".
+    then computes the network's outputs as mlpnet does (logits for a model trained with
+    softmax_cross_entropy, no labels). Needs the onnx package: pip install "mlpnet[onnx]".
     """
     from ..onnx_export import to_onnx
 
