@@ -35,6 +35,10 @@ def __getattr__(name: str):  # MLPClassifier/MLPRegressor need scikit-learn: imp
         from . import estimators
 
         return getattr(estimators, name)
+    if name == "to_onnx":  # needs the onnx package (imported when called)
+        from .onnx_export import to_onnx
+
+        return to_onnx
     raise AttributeError(f"module 'mlpnet' has no attribute {name!r}")
 
 
@@ -71,4 +75,5 @@ __all__ = [
     "metrics",
     "optim",
     "schedules",
+    "to_onnx",
 ]

@@ -31,6 +31,7 @@ import mlpnet
 from ..errors import TrainingDiverged
 from ._demo import demo
 from ._evaluate import evaluate, predict
+from ._export import export
 from ._tools import bench, gradcheck
 from ._train import train
 
@@ -119,6 +120,7 @@ def cli() -> None:
 
 for _command in (train, evaluate, predict, gradcheck, demo, bench):
     cli.add_command(_command)
+cli.add_command(export)
 
 
 def main() -> None:
