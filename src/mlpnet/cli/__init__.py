@@ -30,6 +30,7 @@ import mlpnet
 
 from ..errors import TrainingDiverged
 from ._demo import demo
+from ._download import download
 from ._evaluate import evaluate, predict
 from ._tools import bench, gradcheck
 from ._train import train
@@ -119,6 +120,7 @@ def cli() -> None:
 
 for _command in (train, evaluate, predict, gradcheck, demo, bench):
     cli.add_command(_command)
+cli.add_command(download)
 
 
 def main() -> None:
