@@ -67,8 +67,9 @@ def find_mnist(directory: str | os.PathLike[str] | None = None, split: str = "te
         if any(Path(candidate).glob(f"{images}*")):
             return Path(candidate)
     raise FileNotFoundError(
-        f"MNIST files of the {split} split ({images}) not found in $MLPNET_MNIST_DIR, ./mnist, ./data/mnist, "
-        f"{mnist_cache()}, ../shared/data/mnist or beside the mlpnet checkout. {ABOUT}; "
+        f"MNIST files of the {split} split ({images}) not found in $MLPNET_MNIST_DIR, ./mnist, "
+        f"./data/mnist, {mnist_cache()}, ../shared/data/mnist or beside the mlpnet checkout. "
+        f"{ABOUT}; "
         f"{how_to_get()}; or pass the folder explicitly"
     )
 
