@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the folder; ``/short/NAME`` sends half of ``good/NAME`` and hangs up."""
 
     requests: list[str] = []
+    root: Path
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         type(self).requests.append(self.path)
@@ -75,7 +77,7 @@ def server(tmp_path_factory, monkeypatch):
         bad = bytearray(data)
         bad[len(bad) // 2] ^= 0xFF
         (root / "corrupt" / name).write_bytes(bytes(bad))
-    Handler.requests = []
+    Handler.requests, Handler.root = [], root
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), lambda *a: Handler(*a, directory=str(root))
     )
@@ -219,6 +221,33 @@ def test_environment_variable_replaces_the_mirrors(server, tmp_path, monkeypatch
     assert download.mnist_mirrors() == [f"{base}good/"]
     download_mnist(tmp_path, "test", log=lambda line: None)
     assert all(path.startswith("/good/") for path in Handler.requests)
+
+
+def test_a_local_copy_by_file_url(server, tmp_path, monkeypatch, tmp_path_factory):
+    _, arrays = server
+    copy = tmp_path_factory.mktemp("copy")
+    for name in NAMES:
+        shutil.copy(Handler.root / "good" / name, copy / name)
+    monkeypatch.setenv(download.URL_VARIABLE, copy.as_uri())
+    np.testing.assert_array_equal(load_mnist(tmp_path, "test", download=True)[1], arrays["test"][1])
+    assert Handler.requests == []
+
+
+def test_ctrl_c_during_a_download_leaves_nothing(server, tmp_path, monkeypatch):
+    base, _ = server
+    mirrors(monkeypatch, base, "good")
+
+    class Interrupting:
+        def update(self, n):
+            raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(download, "_progress_bar", lambda *args: Interrupting())
+    with pytest.raises(KeyboardInterrupt):
+        download_mnist(tmp_path, "train", log=lambda line: None)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_larger_than_published_is_refused(server, tmp_path, monkeypatch):

@@ -173,7 +173,8 @@ def _stream(
     """
     digest, received = hashlib.sha256(), 0
     try:
-        response = urllib.request.urlopen(url, timeout=_TIMEOUT)
+        request = urllib.request.Request(url, headers={"User-Agent": "mlpnet"})
+        response = urllib.request.urlopen(request, timeout=_TIMEOUT)
     except urllib.error.HTTPError as exc:
         return f"HTTP {exc.code} {exc.reason}"
     except _NETWORK_ERRORS as exc:
