@@ -24,14 +24,14 @@ __all__ = ["find_mnist", "load_mnist", "mnist_10k", "stratified_split"]
 
 _PREFIXES = {"train": "train", "test": "t10k"}
 _SIDE = 28
-ABOUT = (
+_ABOUT = (
     "MNIST is LeCun, Cortes and Burges's database of handwritten digits (60,000 training and "
     "10,000 test images, 28×28, four IDX files)"
 )
 """What MNIST is, for the errors that cannot find it."""
 
 
-def how_to_get(directory: str | os.PathLike[str] | None = None) -> str:
+def _how_to_get(directory: str | os.PathLike[str] | None = None) -> str:
     """How to download MNIST (into `directory`, by default the cache), for error messages."""
     if directory is None:
         return (
@@ -69,8 +69,7 @@ def find_mnist(directory: str | os.PathLike[str] | None = None, split: str = "te
     raise FileNotFoundError(
         f"MNIST files of the {split} split ({images}) not found in $MLPNET_MNIST_DIR, ./mnist, "
         f"./data/mnist, {mnist_cache()}, ../shared/data/mnist or beside the mlpnet checkout. "
-        f"{ABOUT}; "
-        f"{how_to_get()}; or pass the folder explicitly"
+        f"{_ABOUT}; {_how_to_get()}; or pass the folder explicitly"
     )
 
 
@@ -252,5 +251,5 @@ def _find(directory: Path, name: str, split: str, what: str) -> Path:
             return candidate
     raise FileNotFoundError(
         f"MNIST {split} {what} not found: looked for {directory / name} and {directory / name}.gz. "
-        f"{ABOUT}; {how_to_get(directory)}"
+        f"{_ABOUT}; {_how_to_get(directory)}"
     )
