@@ -123,10 +123,17 @@ def download_mnist(
     say = log if log is not None else _stderr
     names = [name for part, pair in FILES.items() if split in ("all", part) for name in pair]
     missing = [name for name in names if not _present(folder, name)]
-    if missing:
-        folder.mkdir(parents=True, exist_ok=True)
-    for name in missing:
-        _fetch(name, folder, mnist_mirrors(), progress, say)
+    if not missing:
+        return folder
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for name in missing:
+            _fetch(name, folder, mnist_mirrors(), progress, say)
+    except BaseException:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()  # a folder made for nothing goes too
+        raise
     return folder
 
 
