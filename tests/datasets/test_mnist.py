@@ -50,6 +50,8 @@ def test_missing_file_names_the_paths_looked_for(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte") as info:
         load_mnist(tmp_path, split="train")
     assert str(tmp_path / "train-images-idx3-ubyte.gz") in str(info.value)
+    assert "handwritten digits" in str(info.value)
+    assert f"`mlpnet download mnist --dir {tmp_path}`" in str(info.value)
     (tmp_path / "t10k-labels-idx1-ubyte").unlink()
     with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte"):
         load_mnist(tmp_path, split="test")
@@ -193,7 +195,11 @@ def test_find_mnist_prefers_the_given_folder_then_the_environment(tmp_path, monk
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("MLPNET_MNIST_DIR", str(empty))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(empty))  # not the user's download cache
     monkeypatch.chdir(empty)
     monkeypatch.setattr("mlpnet.datasets.mnist.Path.resolve", lambda self: empty / "a" / "b" / "c")
-    with pytest.raises(FileNotFoundError, match="MNIST files"):
+    with pytest.raises(FileNotFoundError, match="MNIST files") as info:
         find_mnist()
+    message = str(info.value)  # what MNIST is, where it was looked for, how to get it
+    assert "handwritten digits" in message and str(empty / "mlpnet" / "mnist") in message
+    assert "`mlpnet download mnist`" in message and "load_mnist(download=True)" in message

@@ -30,6 +30,7 @@ import mlpnet
 
 from ..errors import TrainingDiverged
 from ._demo import demo
+from ._download import download
 from ._evaluate import evaluate, predict
 from ._export import export
 from ._tools import bench, gradcheck
@@ -121,6 +122,7 @@ def cli() -> None:
 for _command in (train, evaluate, predict, gradcheck, demo, bench):
     cli.add_command(_command)
 cli.add_command(export)
+cli.add_command(download)
 
 
 def main() -> None:

@@ -1,9 +1,12 @@
 """MNIST from its four standard IDX files, and the "mnist-10k" split of the test set.
 
-`load_mnist` reads ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` (split "train") or
-``t10k-images-idx3-ubyte`` / ``t10k-labels-idx1-ubyte`` (split "test"), each with or without
-``.gz``, from any directory. `mnist_10k` divides the 10,000 test images 8,000 / 2,000, stratified
-by class, with a fixed seed.
+MNIST (LeCun, Cortes and Burges) is 70,000 handwritten digits, 28×28 grey images: 60,000 for
+training, 10,000 for testing. `load_mnist` reads ``train-images-idx3-ubyte`` /
+``train-labels-idx1-ubyte`` (split "train") or ``t10k-images-idx3-ubyte`` /
+``t10k-labels-idx1-ubyte`` (split "test"), each with or without ``.gz``, from any directory, and
+with ``download=True`` fetches missing files (`mlpnet.datasets.download`); `find_mnist` looks for
+them in the usual places, the download cache among them. `mnist_10k` divides the 10,000 test images
+8,000 / 2,000, stratified by class, with a fixed seed.
 """
 
 from __future__ import annotations
@@ -14,55 +17,94 @@ from pathlib import Path
 import numpy as np
 
 from mlpnet._types import Array
+from mlpnet.datasets.download import download_mnist, mnist_cache
 from mlpnet.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 __all__ = ["find_mnist", "load_mnist", "mnist_10k", "stratified_split"]
 
 _PREFIXES = {"train": "train", "test": "t10k"}
 _SIDE = 28
+_ABOUT = (
+    "MNIST is LeCun, Cortes and Burges's database of handwritten digits (60,000 training and "
+    "10,000 test images, 28×28, four IDX files)"
+)
+"""What MNIST is, for the errors that cannot find it."""
 
 
-def find_mnist(directory: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding MNIST's IDX files.
+def _how_to_get(directory: str | os.PathLike[str] | None = None) -> str:
+    """How to download MNIST (into `directory`, by default the cache), for error messages."""
+    if directory is None:
+        return (
+            f"download it with `mlpnet download mnist` or load_mnist(download=True), "
+            f"which put it in {mnist_cache()}"
+        )
+    return (
+        f"download it with `mlpnet download mnist --dir {directory}` or "
+        f"load_mnist({str(directory)!r}, download=True)"
+    )
 
-    `directory` if given; else the first of $MLPNET_MNIST_DIR, ./mnist, ./data/mnist,
-    ../shared/data/mnist and the ``shared/data/mnist`` beside this source checkout that holds
-    ``t10k-images-idx3-ubyte`` (gzipped or not).
+
+def find_mnist(directory: str | os.PathLike[str] | None = None, split: str = "test") -> Path:
+    """The folder holding MNIST's IDX files of `split`.
+
+    `directory` if given; else the first of $MLPNET_MNIST_DIR, ./mnist, ./data/mnist, the
+    download cache (`mlpnet.datasets.download.mnist_cache`: ``$XDG_CACHE_HOME/mlpnet/mnist`` or
+    ``~/.cache/mlpnet/mnist``), ../shared/data/mnist and the ``shared/data/mnist`` beside this
+    source checkout that holds the split's images file (``t10k-images-idx3-ubyte`` for "test",
+    ``train-images-idx3-ubyte`` for "train"; gzipped or not).
 
     Raises
     ------
     FileNotFoundError
-        Naming the places looked at.
+        Saying what MNIST is, the places looked at and how to download it.
     """
+    if split not in _PREFIXES:
+        raise ValueError(f"unknown MNIST split {split!r}; choose 'train' or 'test'")
     if directory is not None:
         return Path(directory)
+    images = f"{_PREFIXES[split]}-images-idx3-ubyte"
+    for candidate in _places():
+        if any(Path(candidate).glob(f"{images}*")):
+            return Path(candidate)
+    raise FileNotFoundError(
+        f"MNIST files of the {split} split ({images}) not found in $MLPNET_MNIST_DIR, ./mnist, "
+        f"./data/mnist, {mnist_cache()}, ../shared/data/mnist or beside the mlpnet checkout. "
+        f"{_ABOUT}; {_how_to_get()}; or pass the folder explicitly"
+    )
+
+
+def _places() -> list[str]:
+    """Where `find_mnist` looks, in order (see there)."""
     checkout = Path(__file__).resolve().parents[3]  # src/mlpnet/datasets/mnist.py → the repository
     candidates = [
         os.environ.get("MLPNET_MNIST_DIR"),
         "mnist",
         "data/mnist",
+        str(mnist_cache()),
         "../shared/data/mnist",
         str(checkout.parent / "shared" / "data" / "mnist"),
     ]
-    for candidate in filter(None, candidates):
-        if any(Path(candidate).glob("t10k-images-idx3-ubyte*")):
-            return Path(candidate)
-    raise FileNotFoundError(
-        "MNIST files (t10k-*) not found in $MLPNET_MNIST_DIR, ./mnist, ./data/mnist, "
-        "../shared/data/mnist or beside the mlpnet checkout; pass the folder explicitly"
-    )
+    return [c for c in candidates if c]
 
 
-def load_mnist(directory: str | os.PathLike[str], split: str = "train") -> tuple[Array, np.ndarray]:
+def load_mnist(
+    directory: str | os.PathLike[str] | None = None, split: str = "train", download: bool = False
+) -> tuple[Array, np.ndarray]:
     """Load one split of MNIST from the standard IDX files in `directory`.
 
     Parameters
     ----------
-    directory : str or path-like
+    directory : str or path-like, optional
         Folder holding ``{prefix}-images-idx3-ubyte`` and ``{prefix}-labels-idx1-ubyte``, each
-        optionally gzip-compressed (``.gz``), with prefix "train" or "t10k".
+        optionally gzip-compressed (``.gz``), with prefix "train" or "t10k". By default the folder
+        `find_mnist` finds for the split; with `download`, the download cache
+        (``$XDG_CACHE_HOME/mlpnet/mnist`` or ``~/.cache/mlpnet/mnist``) when it finds none.
     split : {"train", "test"}, default "train"
         The 60,000 training images or the 10,000 test images.
+    download : bool, default False
+        Fetch the split's files that the folder lacks from the public mirrors, each checked
+        against its published size and SHA-256 sum (`mlpnet.datasets.download.download_mnist`;
+        ``$MLPNET_MNIST_URL`` names another base URL).
 
     Returns
     -------
@@ -74,13 +116,15 @@ def load_mnist(directory: str | os.PathLike[str], split: str = "train") -> tuple
     Raises
     ------
     FileNotFoundError
-        Naming the paths looked for, when a file is missing.
+        Naming the paths looked for and how to download the files, when a file is missing.
     ValueError
         Naming the file, for a bad magic number, a size that disagrees with the header, images that
-        are not 28×28, labels outside 0–9, or different numbers of images and labels.
+        are not 28×28, labels outside 0–9, or different numbers of images and labels; or for a
+        download that no mirror delivered intact (nothing of that file is left behind).
     """
     if split not in _PREFIXES:
         raise ValueError(f"unknown MNIST split {split!r}; choose 'train' or 'test'")
+    directory = _folder(directory, split, download)
     prefix = _PREFIXES[split]
     images_path = _find(Path(directory), f"{prefix}-images-idx3-ubyte", split, "images")
     labels_path = _find(Path(directory), f"{prefix}-labels-idx1-ubyte", split, "labels")
@@ -101,17 +145,20 @@ def load_mnist(directory: str | os.PathLike[str], split: str = "train") -> tuple
 
 
 def mnist_10k(
-    directory: str | os.PathLike[str], seed: int = 0
+    directory: str | os.PathLike[str] | None = None, seed: int = 0, *, download: bool = False
 ) -> tuple[Array, np.ndarray, Array, np.ndarray]:
     """Split the MNIST test set 8,000 / 2,000, stratified by class: the benchmark "mnist-10k".
 
     Parameters
     ----------
-    directory : str or path-like
-        Folder with the test-set files (``t10k-*``), as for `load_mnist`.
+    directory : str or path-like, optional
+        Folder with the test-set files (``t10k-*``), as for `load_mnist`; by default the one
+        `find_mnist` finds (the download cache among the places it looks).
     seed : int, default 0
         Seed of `numpy.random.default_rng` choosing which images of each class are held out; the
         same seed gives the same split on every machine.
+    download : bool, default False
+        Download the test set when missing, as `load_mnist` does.
 
     Returns
     -------
@@ -127,6 +174,7 @@ def mnist_10k(
     FileNotFoundError, ValueError
         As `load_mnist`; also ValueError if the test set does not hold 10,000 images.
     """
+    directory = _folder(directory, "test", download)
     X, y = load_mnist(directory, split="test")
     if len(y) != 10_000:
         raise ValueError(
@@ -179,11 +227,29 @@ def stratified_split(
     return train_idx, test_idx
 
 
+def _folder(directory: str | os.PathLike[str] | None, split: str, download: bool) -> Path:
+    """The folder to read `split` from, its missing files downloaded when `download` is set.
+
+    `directory` if given, else `find_mnist`'s, else (with `download`) the cache.
+    """
+    if directory is None:
+        try:
+            directory = find_mnist(split=split)
+        except FileNotFoundError:
+            if not download:
+                raise
+            directory = mnist_cache()
+    if download:
+        download_mnist(directory, split)
+    return Path(directory)
+
+
 def _find(directory: Path, name: str, split: str, what: str) -> Path:
     """Find `name` or `name`.gz in `directory`, or raise FileNotFoundError naming both."""
     for candidate in (directory / name, directory / f"{name}.gz"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        f"MNIST {split} {what} not found: looked for {directory / name} and {directory / name}.gz"
+        f"MNIST {split} {what} not found: looked for {directory / name} and {directory / name}.gz. "
+        f"{_ABOUT}; {_how_to_get(directory)}"
     )
