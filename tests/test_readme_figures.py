@@ -113,3 +113,17 @@ def test_estimator_comparison_scores(tmp_path):
     for key, scores in quoted.items():
         for got, expected in zip(measured[key], scores, strict=True):
             assert within(got, [expected], "±0.01"), (key, got, expected)
+
+
+def test_the_tour_runs_as_written(tmp_path, mnist_dir):
+    """The README's Python tour, run as a user would paste it, in an empty folder."""
+    tour = README[README.index("## A tour") :]
+    code = tour[
+        tour.index("```python\n") + 10 : tour.index("```\n", tour.index("```python\n") + 10)
+    ]
+    script = tmp_path / "tour.py"
+    script.write_text(code, "utf-8")
+    run(tmp_path, str(script), env={"MLPNET_MNIST_DIR": str(mnist_dir), "MPLBACKEND": "Agg"})
+    assert (tmp_path / "mlpnet-output" / "curves.png").is_file()
+    assert (tmp_path / "mlpnet-output" / "mnist.npz").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlpnet-output", "tour.py"]
