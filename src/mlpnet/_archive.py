@@ -137,6 +137,9 @@ def read_npy(path: str | os.PathLike[str]) -> np.ndarray:
         raise FileNotFoundError(f"no file at {path}")
     size = path.stat().st_size
     with path.open("rb") as fh:
+        if fh.read(2) == b"PK":
+            raise ValueError(f"{path}: an .npz archive, not an .npy array; rename it to .npz")
+        fh.seek(0)
         header = read_npy_header(fh, str(path))
         if header.length + header.nbytes != size:
             raise ValueError(

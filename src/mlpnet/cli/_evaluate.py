@@ -75,7 +75,7 @@ def evaluate(
     part = choose("split", part, ("train", "test"))
     if target is None and meta.get("target_name") in csv_header(data):
         target = meta["target_name"]
-    X, y = load_data(data, target, mnist_dir, part)
+    X, y = load_data(data, target, mnist_dir, part, net.dtype.name)
     loss_obj = _loss_for(net, meta, loss, y)
     Y, _ = targets(y, loss_obj)
     with _naming(data):  # checks features, labels and the loss against the network
