@@ -273,12 +273,16 @@ class Archive:
 
     def read(self, name: str, kinds: str) -> np.ndarray:
         """Read member `name` (without ``.npy``), refusing a dtype kind outside `kinds`."""
+        header = self.headers[name]
+        if header.dtype.kind not in kinds:
+            self._fail(f"member {name!r} has dtype {header.dtype}, not one read here")
         with self._open(name) as fp:
-            header = self._header(name, fp)
-            if header != self.headers[name]:
-                self._fail(f"member {name!r} changed while being read")
-            if header.dtype.kind not in kinds:
-                self._fail(f"member {name!r} has dtype {header.dtype}, not one read here")
+            try:
+                skipped = len(fp.read(header.length))  # checked when the archive was opened
+            except _PARSE_ERRORS as exc:
+                self._fail(f"member {name!r}: {_one_line(exc)}")
+            if skipped != header.length:
+                self._fail(f"member {name!r} is truncated")
             return read_body(fp, header, f"{self.path}: member {name!r}")
 
     def _open(self, name: str) -> IO[bytes]:
