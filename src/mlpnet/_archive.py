@@ -308,6 +308,8 @@ def _why_not_zip(path: Path, exc: BaseException) -> str:
         head = fh.read(6)
     if head.startswith(b"\x93NUMPY"):
         return "a single .npy array, not an .npz archive"
+    if isinstance(exc, NotImplementedError):  # zipfile refuses a feature (a version, say)
+        return f"unsupported zip archive ({_one_line(exc)})"
     if head.startswith(b"PK"):
         return f"truncated or corrupt zip archive ({_one_line(exc)})"
     if head[:1] == b"\x80":

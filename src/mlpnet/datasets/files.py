@@ -254,7 +254,7 @@ def check_cells(
         bad = ~np.isfinite(values)
         limit = np.finfo(dtype).max if dtype.kind == "f" else np.inf
         big = np.abs(values) > limit if limit < np.finfo(values.dtype).max else None
-    for mask, problem in ((bad, "not a finite number"), (big, f"overflows {dtype}")):
+    for mask, problem in ((bad, "is not a finite number"), (big, f"overflows {dtype}")):
         if mask is None or not mask.any():
             continue
         cells = np.argwhere(mask.reshape(len(values), -1))
@@ -262,7 +262,7 @@ def check_cells(
         value = float(values.reshape(len(values), -1)[i, k])
         more = f" ({len(cells)} such cells)" if len(cells) > 1 else ""
         bound = f" (largest {dtype}: ±{limit:.3g})" if mask is big else ""
-        raise ValueError(f"{path}: {where(i, k)}: {value!r} is {problem}{bound}{more}")
+        raise ValueError(f"{path}: {where(i, k)}: {value!r} {problem}{bound}{more}")
 
 
 def _column(
