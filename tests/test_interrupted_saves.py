@@ -128,7 +128,10 @@ def test_history_says_it_was_interrupted(monkeypatch):
     net = mlpnet.Network([2, 2, 1])
     history = net.fit(X, y, loss="half_squared_error", optimizer="sgd", epochs=10)
     assert history.interrupted and history.stop_reason == "interrupted"
-    assert not net.fit(X, y, loss="half_squared_error", epochs=1).interrupted
+    with pytest.raises(KeyboardInterrupt):
+        history.raise_if_interrupted()
+    complete = net.fit(X, y, loss="half_squared_error", epochs=1)
+    assert not complete.interrupted and complete.raise_if_interrupted() is complete
 
 
 def test_ctrl_c_stops_the_demo_with_130_and_no_result_for_the_cut_model(monkeypatch, tmp_path):

@@ -117,6 +117,16 @@ class History:
         """
         return self.stop_reason == "interrupted"
 
+    def raise_if_interrupted(self) -> History:
+        """Raise KeyboardInterrupt again if Ctrl-C stopped ``fit``; else return this history.
+
+        For programs whose result is meaningless for a cut-short run (a benchmark, say):
+        ``history = net.fit(...).raise_if_interrupted()``.
+        """
+        if self.interrupted:
+            raise KeyboardInterrupt
+        return self
+
     def append(self, logs: EpochLogs) -> None:
         """Record one epoch's figures."""
         self.loss.append(logs.loss)
