@@ -198,11 +198,13 @@ def test_hostile_idx(folder, traced):
     ("make", "message"),
     [
         (lambda: central_field("method=99"), "compression method 99"),
+        (lambda: central_field("flags=1"), "is encrypted"),
+        (lambda: central_field("version=255"), "version 25.5"),
         (lambda: bombs()[0], "decompression bomb"),
         (lambda: declared_sizes()[2], "n_out must be a positive integer"),
         (lambda: wrong_members()[0], "not a valid .npy array"),
     ],
-    ids=["method", "bomb", "size 17.5", "raw bytes"],
+    ids=["method", "encrypted", "version", "bomb", "size 17.5", "raw bytes"],
 )
 def test_the_command_line_says_file_and_problem(folder, make, message):
     case = make()

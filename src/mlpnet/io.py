@@ -37,9 +37,11 @@ LIBRARY_MARKER = "mlpnet"
 
 _RESERVED = ("theta", "spec", "format_version", "library")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-MAX_RATIO = 16
-"""Largest uncompressed/compressed ratio of a deflated member (mlpnet itself stores, 1:1; θ of
-real numbers deflates by far less); above it a file is refused as a decompression bomb."""
+MAX_RATIO = 4
+"""Largest uncompressed/compressed ratio of a deflated member: mlpnet itself stores (1:1) and θ of
+real numbers deflates by about 1.1:1; above it a file is refused as a decompression bomb. Loading
+a network then allocates at most about 6 × `MAX_RATIO` times the file's size (θ, the layers'
+float64 buffers, the network's θ)."""
 MAX_MEMBERS = 64
 """Most arrays an mlpnet file may hold (θ, spec, version, marker and an optimizer's state)."""
 Expect = Callable[[dict[str, Any]], tuple[int, np.dtype]]
