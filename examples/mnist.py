@@ -15,7 +15,7 @@ import sys
 import time
 
 import numpy as np
-from _common import arguments, figure, save
+from _common import arguments, figure, save, stop_if_interrupted
 
 import mlpnet
 from mlpnet.datasets import find_mnist, load_mnist, mnist_10k
@@ -70,6 +70,7 @@ for row, sizes in zip(axes, ([784, 10], [784, 200, 10]), strict=True):
         validation_data=(X_test, y_test),
         seed=0,
     )
+    stop_if_interrupted(history, name)
     seconds = time.perf_counter() - start
     wrong = int(np.sum(net.predict(X_test).argmax(axis=1) != y_test))
     train_error = 1 - history.metrics["accuracy"][-1]

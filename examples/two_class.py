@@ -9,7 +9,7 @@ the same fresh test points (seed 1).
 """
 
 import numpy as np
-from _common import arguments, hidden_layer
+from _common import arguments, hidden_layer, stop_if_interrupted
 from scipy.stats import multivariate_normal
 
 import mlpnet
@@ -25,6 +25,7 @@ net = mlpnet.Network([2, 3, 1], activation="tanh", output_activation="sigmoid", 
 history = net.fit(
     X, y, loss="binary_cross_entropy", optimizer="lbfgs", epochs=50 if args.quick else 1000
 )
+stop_if_interrupted(history, "the 2-3-1 network")
 
 
 def accuracy(predict_proba, X, y):

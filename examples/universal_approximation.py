@@ -9,7 +9,7 @@ contributions v_j tanh(w_j x + b_j): the fit is their sum plus c.
 """
 
 import numpy as np
-from _common import arguments, hidden_layer
+from _common import arguments, hidden_layer, stop_if_interrupted
 
 import mlpnet
 from mlpnet.datasets import CURVES, curve
@@ -34,6 +34,7 @@ for name, title in titles.items():
     X, Y = curve(name, n=50, seed=0)
     net = mlpnet.Network([1, 3, 1], activation="tanh", seed=0, dtype="float64")
     history = net.fit(X, Y, loss="half_squared_error", optimizer="lbfgs", epochs=iterations)
+    stop_if_interrupted(history, f"the network for {name}")
     train_mse = float(np.mean((net.predict(X) - Y) ** 2))
     grid_mse = float(np.mean((net.predict(grid) - CURVES[name](grid)) ** 2))
     print(f"  {name:<10} {history.epochs:>10} {train_mse:>10.2e} {grid_mse:>10.2e}")

@@ -13,7 +13,7 @@ training accuracy.
 """
 
 import numpy as np
-from _common import arguments, figure, save
+from _common import arguments, figure, save, stop_if_interrupted
 
 import mlpnet
 from mlpnet.datasets import two_class
@@ -52,6 +52,7 @@ for k, (name, (activation, init)) in enumerate(configs.items()):
     except mlpnet.TrainingDiverged as exc:
         print(f"{start} {'diverged':>19}  ({str(exc).split(':')[0]})")
         continue
+    stop_if_interrupted(history, name)
     per_layer = np.array(history.layer_grad_norm)
     accuracy = history.metrics["accuracy"][-1]
     print(f"{start} {per_layer[-1, 0] / per_layer[-1, -1]:>19.2e} {accuracy:>9.3f}")

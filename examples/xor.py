@@ -10,7 +10,7 @@ the lines where each trained hidden unit's tanh changes sign.
 """
 
 import numpy as np
-from _common import arguments, figure, hidden_layer, save
+from _common import arguments, figure, hidden_layer, save, stop_if_interrupted
 
 import mlpnet
 from mlpnet.datasets import xor
@@ -35,6 +35,7 @@ for seed in seeds:
         [2, 2, 1], activation="tanh", output_activation="sigmoid", seed=seed, dtype="float64"
     )
     history = net.fit(X, Y, loss="binary_cross_entropy", optimizer="lbfgs", epochs=1000)
+    stop_if_interrupted(history, f"seed {seed}")
     out = net.predict(X).ravel()
     right = bool(np.array_equal(np.round(out), Y.ravel()))
     note = "" if right else "  <- stuck: gradient ~ 0"

@@ -255,7 +255,29 @@ def test_ctrl_c_saves_the_model_and_exits_130(workdir, monkeypatch):
     result = invoke("train --data xor --epochs 10 --checkpoint c.npz")
     line = assert_one_error_line(result, 130)
     assert "interrupted after 2 epochs" in line and "--resume c.npz" in line
-    assert (workdir / "model.npz").is_file() and load_checkpoint("c.npz")[1].epoch == 2
+    assert "model.interrupted.npz (model.npz not written)" in line
+    assert not (workdir / "model.npz").exists() and load_checkpoint("c.npz")[1].epoch == 2
+    saved = mlpnet.io.read_npz("model.interrupted.npz").spec["training"]
+    assert saved["interrupted_after_epochs"] == 2 and "stopped by" not in result.stdout
+
+
+def test_ctrl_c_never_replaces_an_existing_model(workdir, monkeypatch):
+    assert invoke("train --data xor --epochs 3 -o good.npz").exit_code == 0
+    before = (workdir / "good.npz").read_bytes()
+    original = Checkpoint.on_epoch_end
+
+    def interrupt_at_once(self, epoch, logs):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Checkpoint, "on_epoch_end", interrupt_at_once)
+    result = invoke("train --data xor --epochs 50 --checkpoint c.npz -o good.npz")
+    line = assert_one_error_line(result, 130)
+    assert "saved the model trained so far to good.interrupted.npz" in line
+    assert "(good.npz left as it was)" in line
+    assert (workdir / "good.npz").read_bytes() == before
+    interrupted = mlpnet.load("good.interrupted.npz")
+    np.testing.assert_array_equal(interrupted.params, mlpnet.load("c.npz").params)
 
 
 def test_ctrl_c_outside_training_is_one_line(workdir, monkeypatch):

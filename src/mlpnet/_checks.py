@@ -35,11 +35,30 @@ def _as_float_array(A: Any, name: str, dtype: Any) -> np.ndarray:
         arr = np.asarray(A)
         if arr.dtype == object or arr.dtype.kind in "USV":
             raise TypeError
-        return arr.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # named below, not left to a NumPy warning
+            out = arr.astype(dtype, copy=False)
     except (TypeError, ValueError):
         raise ValueError(
             f"{name} must be numeric (an array of numbers), got {type(A).__name__}"
         ) from None
+    if out is not arr and out.dtype.kind == "f" and out.size and not np.isfinite(out.sum()):
+        check_overflow(arr, out, name)
+    return out
+
+
+def check_overflow(before: np.ndarray, after: np.ndarray, name: str) -> None:
+    """Refuse finite values that became infinite when converted (1e308 → float32 overflows)."""
+    with np.errstate(invalid="ignore"):
+        grew = np.isinf(after) & np.isfinite(before)
+    count = int(grew.sum())
+    if count:
+        where = tuple(int(i) for i in np.argwhere(grew)[0])
+        at = f"row {where[0]}, column {where[1]}" if len(where) == 2 else f"index {where}"
+        raise ValueError(
+            f"{name} has {count} value{'s' * (count != 1)} too large for {after.dtype} "
+            f"(overflow: {float(before[where])!r} at {at}; {after.dtype} holds at most "
+            f"±{float(np.finfo(after.dtype).max):.3g})"
+        )
 
 
 def check_X(X: Any, n_features: int, dtype: Any, name: str = "X") -> tuple[Array, bool]:
@@ -86,7 +105,7 @@ def check_Y(Y: Any, n_rows: int, n_outputs: int, loss: Any, dtype: Any, one: boo
     if arr.ndim != 2 or arr.shape[1] != n_outputs:
         got = "a 1-D Y" if arr.ndim == 1 else f"shape {arr.shape}"
         raise ValueError(f"expected targets with {n_outputs} columns (one per output), got {got}")
-    arr = arr.astype(dtype, copy=False)
+    arr = _as_float_array(arr, "Y", dtype)
     check_finite(arr, "Y")
     if loss.name == "binary_cross_entropy":
         outside = int(((arr < 0) | (arr > 1)).sum())

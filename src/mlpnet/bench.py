@@ -119,7 +119,7 @@ def mlpnet_epoch(net: mlpnet.Network, X: np.ndarray, y: np.ndarray, batch: int, 
         epochs=1,
         shuffle=False,
         progress=False,
-    )
+    ).raise_if_interrupted()
 
 
 def torch_model(torch: Any, layers: list) -> Any:
@@ -269,7 +269,7 @@ def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
                 optimizer=mlpnet.optim.Armijo(lr0=lr0),
                 epochs=iters,
                 progress=False,
-            )
+            ).raise_if_interrupted()
             trials[:] = [1 + round(np.log2(lr0 / t)) for t in h.lr]  # β = ½
 
         seconds = median_time(armijo, repeats) / iters
@@ -354,7 +354,7 @@ def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = 
         epochs=1 if quick else 2,
         validation_data=(Xv, yv),
         progress=False,
-    )
+    ).raise_if_interrupted()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     theta = net.params.nbytes
@@ -390,7 +390,7 @@ def bench_accuracy(
         epochs=epochs,
         seed=0,
         progress=False,
-    )
+    ).raise_if_interrupted()
     rows = [
         {
             "peer": "mlpnet",

@@ -180,10 +180,11 @@ def load_checkpoint(
     ValueError
         Naming the file, when it is not an mlpnet checkpoint.
     """
-    from .network import load
+    from ._spec import network_layout
+    from .network import network_from_spec
 
-    net = load(path)
-    saved = read_npz(path)
+    saved = read_npz(path, expect=network_layout)
+    net = network_from_spec(saved.theta, saved.spec, path)
     entry = saved.spec.get("checkpoint")
     if not isinstance(entry, dict) or not _is_count(entry.get("epoch")):
         raise ValueError(
@@ -192,8 +193,7 @@ def load_checkpoint(
         )
     try:
         history = {
-            str(k): [math.nan if v is None else float(v) for v in vs]
-            for k, vs in dict(entry.get("history") or {}).items()
+            str(k): [_figure(v) for v in vs] for k, vs in dict(entry.get("history") or {}).items()
         }
         meta = dict(entry.get("meta") or {})
     except (TypeError, ValueError) as err:
@@ -204,6 +204,12 @@ def load_checkpoint(
         for name, array in saved.extra.items()
         if name.startswith(_PREFIX)
     }
+    for name, array in arrays.items():
+        if array.shape != (net.n_params,) or array.dtype.kind != "f":
+            raise ValueError(
+                f"{path}: damaged optimizer state {name!r} (dtype {array.dtype}, shape "
+                f"{array.shape}; expected {net.n_params} floats, one per parameter)"
+            )
     info = CheckpointInfo(
         entry["epoch"],
         history,
@@ -248,6 +254,15 @@ def restore_optimizer(optimizer: Any, info: CheckpointInfo) -> bool:
 def _is_count(value: Any) -> bool:
     """True for an int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _figure(value: Any) -> float:
+    """A recorded figure: a JSON number, or null for NaN."""
+    if value is None:
+        return math.nan
+    if type(value) not in (int, float):
+        raise ValueError(f"a figure must be a number, got {value!r:.40}")
+    return float(value)
 
 
 def _finite(value: float) -> float | None:

@@ -106,6 +106,27 @@ class History:
         """Number of epochs recorded."""
         return len(self.loss)
 
+    @property
+    def interrupted(self) -> bool:
+        """True when Ctrl-C stopped ``fit`` (``stop_reason == "interrupted"``).
+
+        ``fit`` then returns normally, with θ of the last completed step, so that what was
+        trained can be saved; the run is not complete. A program that trains several models
+        checks this flag and stops (as ``mlpnet demo`` and the example scripts do, with exit
+        status 130) instead of reporting the cut-short model's results as if it were done.
+        """
+        return self.stop_reason == "interrupted"
+
+    def raise_if_interrupted(self) -> History:
+        """Raise KeyboardInterrupt again if Ctrl-C stopped ``fit``; else return this history.
+
+        For programs whose result is meaningless for a cut-short run (a benchmark, say):
+        ``history = net.fit(...).raise_if_interrupted()``.
+        """
+        if self.interrupted:
+            raise KeyboardInterrupt
+        return self
+
     def append(self, logs: EpochLogs) -> None:
         """Record one epoch's figures."""
         self.loss.append(logs.loss)

@@ -7,24 +7,26 @@ An mlpnet file is a NumPy ``.npz`` (a zip of ``.npy`` arrays) with
 - ``format_version``: the integer `FORMAT_VERSION`; ``library``: the marker string ``"mlpnet"``;
 - optionally more numeric arrays under other names (a checkpoint's optimizer state, say).
 
-No array is ever pickled, and reading never unpickles (``allow_pickle=False``). Writing is atomic:
-the archive goes to a temporary file beside the target, is flushed to disk and then renamed over
-it, so a reader sees the old file or the new one, never half of one. `Network.save` and
-`mlpnet.load` are built on `save_npz` and `load_npz`.
+No array is ever pickled, and reading never unpickles: files are read by `mlpnet._archive`, which
+checks every zip entry and ``.npy`` header before it allocates or inflates anything, so a hostile
+file costs memory and time in proportion to its size and fails with a `ValueError` naming it.
+Writing is atomic (`mlpnet._atomic`): the archive goes to a temporary file beside the target, is
+flushed to disk and then renamed over it, so a reader sees the old file or the new one, never half
+of one. `Network.save` and `mlpnet.load` are built on `save_npz` and `load_npz`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-import zipfile
-import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from ._archive import Archive, NpyHeader
+from ._atomic import atomic_file
 
 __all__ = ["FORMAT_VERSION", "LIBRARY_MARKER", "Saved", "load_npz", "read_npz", "save_npz"]
 
@@ -34,6 +36,15 @@ LIBRARY_MARKER = "mlpnet"
 """Value of the ``library`` array that tells an mlpnet file from any other ``.npz``."""
 
 _RESERVED = ("theta", "spec", "format_version", "library")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+MAX_RATIO = 4
+"""Largest uncompressed/compressed ratio of a deflated member: mlpnet itself stores (1:1) and θ of
+real numbers deflates by about 1.1:1; above it a file is refused as a decompression bomb. Loading
+a network then allocates at most about 6 × `MAX_RATIO` times the file's size (θ, the layers'
+float64 buffers, the network's θ)."""
+MAX_MEMBERS = 64
+"""Most arrays an mlpnet file may hold (θ, spec, version, marker and an optimizer's state)."""
+Expect = Callable[[dict[str, Any]], tuple[int, np.dtype]]
 
 
 class Saved(NamedTuple):
@@ -71,6 +82,12 @@ def save_npz(
         not numeric or uses a reserved name.
     FileNotFoundError
         If the directory of `path` does not exist.
+
+    Notes
+    -----
+    A save killed at any moment leaves the old file or the new one at `path`; its temporary
+    (``.<name>.<host>.<pid>.<random>.part``) is removed by the next successful save to `path`
+    (see `mlpnet._atomic`).
     """
     path = Path(path)
     arrays = {
@@ -88,29 +105,23 @@ def save_npz(
         arrays[name] = value
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save {path}: directory {path.parent} does not exist")
-    mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode()
-    fh = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
-    try:
-        with fh:
-            np.savez(fh, **arrays)  # to an open file, so NumPy appends no ".npz" to the name
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(fh.name, mode)
-        os.replace(fh.name, path)  # readers see the old file or the new one, never half of one
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(fh.name)
-        raise
-    _fsync_directory(path.parent)
+    with atomic_file(path) as fh:
+        np.savez(fh, **arrays)  # to an open file, so NumPy appends no ".npz" to the name
 
 
-def load_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict[str, Any]]:
+def load_npz(
+    path: str | os.PathLike[str], expect: Expect | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Read θ and the spec from an mlpnet file written by `save_npz`.
 
     Parameters
     ----------
     path : str or path-like
         The file.
+    expect : callable, optional
+        ``spec -> (n_params, dtype)``: the θ the spec implies (e.g. `mlpnet._spec.network_layout`),
+        raising ValueError when the spec is unacceptable. θ must then have exactly that length
+        and dtype, checked from its header before it is read.
 
     Returns
     -------
@@ -124,63 +135,78 @@ def load_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, dict[str, Any]]:
     FileNotFoundError
         If there is no file at `path`.
     ValueError
-        Naming the file and the problem: not a zip archive, truncated or corrupt, a ``.npz`` not
-        written by mlpnet, an unknown format version, a missing array, a spec that is not a JSON
-        object, or a θ that is not a 1-D float array. Nothing is ever unpickled.
+        Naming the file and the problem: not a zip archive, truncated or corrupt, a damaged or
+        hostile zip entry or ``.npy`` header (see `mlpnet._archive`), a ``.npz`` not written by
+        mlpnet, an unknown format version, a missing array, a spec that is not a JSON object, a θ
+        that is not a 1-D float array or not the one `expect` wants. Nothing is ever unpickled,
+        and memory and time stay in proportion to the file's size.
     """
-    saved = read_npz(path)
+    saved = read_npz(path, expect)
     return saved.theta, saved.spec
 
 
-def read_npz(path: str | os.PathLike[str]) -> Saved:
+def read_npz(path: str | os.PathLike[str], expect: Expect | None = None) -> Saved:
     """Read an mlpnet file completely: θ, the spec and any extra arrays (see `load_npz`)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no mlpnet file at {path}")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with loaded:
-            arrays = {name: loaded[name] for name in loaded.files}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        reason = _why_unreadable(exc)
-        raise ValueError(f"{path}: not a readable mlpnet file ({reason})") from exc
-    if _scalar(arrays.get("library")) != LIBRARY_MARKER:
-        raise ValueError(
-            f"{path}: not an mlpnet file (a .npz without the 'library' marker; it holds "
-            f"{', '.join(map(repr, sorted(arrays))) or 'no arrays'})"
-        )
-    missing = [name for name in _RESERVED if name not in arrays]
-    if missing:
-        raise ValueError(f"{path}: damaged mlpnet file, missing {', '.join(missing)}")
-    version = _scalar(arrays.pop("format_version"))
-    if type(version) is not int or version != FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: unknown mlpnet format version {version!r} "
-            f"(this mlpnet reads version {FORMAT_VERSION})"
-        )
-    arrays.pop("library")
-    spec_text = _scalar(arrays.pop("spec"))
+    with Archive(path, max_ratio=MAX_RATIO, max_members=MAX_MEMBERS) as archive:
+        names = sorted(archive.members)
+        if "library" not in names or _scalar(archive.read("library", "U")) != LIBRARY_MARKER:
+            raise ValueError(
+                f"{path}: not an mlpnet file (a .npz without the 'library' marker; it holds "
+                f"{', '.join(map(repr, names)) or 'no arrays'})"
+            )
+        missing = [name for name in _RESERVED if name not in names]
+        if missing:
+            raise ValueError(f"{path}: damaged mlpnet file, missing {', '.join(missing)}")
+        version = _scalar(archive.read("format_version", "biufcUS"))
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: unknown mlpnet format version {version!r} "
+                f"(this mlpnet reads version {FORMAT_VERSION})"
+            )
+        spec = _read_spec(path, archive)
+        header = archive.headers["theta"]
+        _check_theta_header(header, f"{path}: theta")
+        if expect is not None:
+            _check_expected(path, header, spec, expect)
+        theta = archive.read("theta", "f")
+        extra = {name: archive.read(name, "biufc") for name in names if name not in _RESERVED}
+    return Saved(theta.astype(theta.dtype.newbyteorder("="), copy=False), spec, extra)
+
+
+def _read_spec(path: Path, archive: Archive) -> dict[str, Any]:
+    """The JSON object of the ``spec`` member."""
+    spec_text = _scalar(archive.read("spec", "biufcUS"))
     try:
         spec = json.loads(spec_text) if isinstance(spec_text, str) else None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: spec is not valid JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, over-long ints, deep nesting
+        raise ValueError(f"{path}: spec is not valid JSON ({str(exc)[:100]})") from None
     if not isinstance(spec, dict):
         raise ValueError(f"{path}: spec must be a JSON object, got {spec_text!r:.80}")
-    theta = _check_theta(arrays.pop("theta"), f"{path}: theta")
-    return Saved(theta, spec, arrays)
+    return spec
 
 
-def _why_unreadable(exc: BaseException) -> str:
-    """Say in words why `np.load` failed."""
-    if isinstance(exc, zipfile.BadZipFile):
-        return f"truncated or corrupt zip archive: {exc}"
-    if isinstance(exc, EOFError):
-        return "empty or truncated file"
-    if "pickle" in str(exc):  # np.load takes bytes that are neither zip nor .npy for a pickle
-        return "not a NumPy .npz archive, and pickled data is never loaded"
-    return str(exc)
+def _check_theta_header(header: NpyHeader, what: str) -> None:
+    """Refuse a θ header that does not declare a 1-D float32/float64 array."""
+    if len(header.shape) != 1 or header.dtype.newbyteorder("=") not in _FLOATS:
+        raise ValueError(
+            f"{what} must be a 1-D float32 or float64 array, "
+            f"got dtype {header.dtype} and shape {header.shape}"
+        )
+
+
+def _check_expected(path: Path, header: NpyHeader, spec: dict[str, Any], expect: Expect) -> None:
+    """θ's declared length and dtype against what the spec implies (no silent cast)."""
+    try:
+        n_params, dtype = expect(spec)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a valid mlpnet network file ({exc})") from None
+    found = (header.shape[0], header.dtype.newbyteorder("="))
+    if found != (n_params, dtype):
+        raise ValueError(
+            f"{path}: theta holds {found[0]:,} {found[1]} values but the architecture in the "
+            f"file needs {n_params:,} {dtype} values"
+        )
 
 
 def _check_theta(theta: np.ndarray, what: str) -> np.ndarray:
@@ -208,24 +234,3 @@ def _scalar(array: np.ndarray | None) -> object:
     if array is None or array.ndim != 0:
         return None
     return array.item()
-
-
-def _default_mode() -> int:
-    """Return the mode a new file gets here (0o666 less the umask), as `open` would give it."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable where the platform allows opening a directory (POSIX)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

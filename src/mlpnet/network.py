@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import backprop
 from ._checks import check_finite, check_X, check_Y
+from ._spec import NETWORK_FORMAT, network_layout
 from ._theta import layer_slices, layer_views, n_params
 from ._types import Array
 from .activations import LeakyReLU, ReLU, Softmax, activation_from_spec, activation_spec
@@ -21,7 +22,7 @@ from .losses import check_pairing, get_loss
 
 __all__ = ["Network", "load"]
 
-FORMAT = "mlpnet.Network"
+FORMAT = NETWORK_FORMAT
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -340,21 +341,28 @@ class Objective:
 def load(path: str | PathLike[str]) -> Network:
     """Read a network written by `Network.save` (no unpickling).
 
+    The architecture is checked (sizes true positive integers, layers that chain) and θ's length
+    and dtype against it before θ is read: a hostile file costs memory and time in proportion to
+    its size (see `mlpnet.io.load_npz`).
+
     Raises
     ------
     FileNotFoundError
         When `path` does not exist.
     ValueError
-        Naming the file, when it is corrupt, truncated, or not an mlpnet network.
+        Naming the file, when it is corrupt, truncated, hostile or not an mlpnet network.
     """
     from .io import load_npz
 
-    theta, spec = load_npz(path)
+    theta, spec = load_npz(path, expect=network_layout)
+    return network_from_spec(theta, spec, path)
+
+
+def network_from_spec(theta: Array, spec: dict[str, Any], path: str | PathLike[str]) -> Network:
+    """The network of a spec checked by `network_layout`, with θ (of its length and dtype)."""
     try:
-        if spec.get("format") != FORMAT:
-            raise ValueError("it holds no mlpnet network")
         layers = [
-            Dense(int(s["n_in"]), int(s["n_out"]), activation_from_spec(s["activation"]))
+            Dense(s["n_in"], s["n_out"], activation_from_spec(s["activation"]))
             for s in spec["layers"]
         ]
         net = Network(layers, dtype=spec["dtype"])

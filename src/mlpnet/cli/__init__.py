@@ -1,10 +1,13 @@
 """The ``mlpnet`` command line: train, evaluate, predict, gradcheck, demo and bench.
 
 Every command checks its arguments through the library, which raises ``ValueError``,
-``FileNotFoundError`` or `mlpnet.TrainingDiverged` with a message naming the problem. The group
-turns each failure into one line ``error: …`` on stderr, never a traceback: exit status 1 for a
-failed command, 2 for a bad command line (click's usage errors), 130 for Ctrl-C. Set
-``MLPNET_DEBUG=1`` to get the traceback of an unexpected error instead.
+``FileNotFoundError`` or `mlpnet.TrainingDiverged` with a message naming the problem, and for a
+file the file first (``model.npz: …``; for data, where known, the line or row and the column).
+The group turns each failure into one line ``error: …`` on stderr, never a traceback: exit status
+1 for a failed command (bad file, data or value; an OS error; out of memory), 2 for a command line
+that cannot be parsed (click's usage errors: unknown option, missing or mistyped value), 130 for
+Ctrl-C (after saving what was trained). Anything else is reported as ``unexpected …`` and means a
+bug in mlpnet; set ``MLPNET_DEBUG=1`` to get its traceback.
 
 Data comes from a built-in set (``mnist-10k``, ``digits``, ``xor``) or a table file (``.csv`` with
 a header row, ``.npy``, ``.npz``) read by `mlpnet.datasets.load_table`. A trained model is an
@@ -78,6 +81,8 @@ class _Group(click.Group):
             _fail("interrupted", EXIT_INTERRUPTED)
         except (ValueError, OSError, ImportError, TrainingDiverged) as exc:
             _fail(_describe(exc), EXIT_FAILED)
+        except MemoryError as exc:  # the data or network asked for is too big: not a bug
+            _fail(f"out of memory ({exc or 'no details'})", EXIT_FAILED)
         except Exception as exc:
             if os.environ.get("MLPNET_DEBUG"):
                 raise

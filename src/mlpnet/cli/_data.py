@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import datasets
+from ..datasets.files import check_cells, csv_rows, load_features
 
 BUILTIN_DATA = ("mnist-10k", "digits", "xor")
 DIGITS_TEST = 360
@@ -25,11 +25,12 @@ def mnist_dir(directory: str | None) -> Path:
 
 
 def load_data(
-    data: str, target: str | None, mnist: str | None, part: str
+    data: str, target: str | None, mnist: str | None, part: str, dtype: str = "float64"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of a built-in set's `part` ("train" or "test") or of a whole table file.
 
     y holds int64 class labels where the targets are whole numbers, else floats (regression).
+    A file's values must fit `dtype` (the network's): one beyond float32's range is named.
     """
     if data in BUILTIN_DATA:
         if target is not None:
@@ -37,7 +38,7 @@ def load_data(
         return _builtin(data, mnist, part)
     if target is not None and target.strip() == "":
         raise ValueError("--target must name a column")
-    return datasets.load_table(data, target)
+    return datasets.load_table(data, target, dtype=dtype)
 
 
 def _builtin(data: str, mnist: str | None, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +58,7 @@ def csv_header(path: str) -> list[str]:
     """The column names of a CSV file ([] for anything else)."""
     if not path.lower().endswith(".csv") or not Path(path).is_file():
         return []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         return [name.strip() for name in next(csv.reader(fh), [])]
 
 
@@ -89,41 +90,32 @@ def read_features(path: str, drop: set[str], mnist: str | None = None) -> np.nda
         return _csv_features(file, drop)
     if suffix not in (".npy", ".npz"):
         raise ValueError(f"{file}: unsupported file type {file.suffix!r}; use .csv, .npy or .npz")
-    try:
-        loaded = np.load(file, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                key = next((k for k in ("X", "x") if k in loaded.files), None)
-                if key is None:
-                    raise ValueError(f"no array 'X' (it holds {', '.join(loaded.files)})")
-                loaded = loaded[key]
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{file}: cannot read features: {exc}") from None
-    X = np.asarray(loaded)
-    if X.dtype.kind not in "biuf" or X.ndim not in (1, 2):
-        raise ValueError(f"{file}: features must be a 1-D or 2-D array of numbers")
-    return X.reshape(len(X), -1).astype(np.float64)
+    return load_features(file)
 
 
 def _csv_features(file: Path, drop: set[str]) -> np.ndarray:
     """The columns of a CSV with a header row whose names are not in `drop`, as floats."""
-    with file.open(newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
+    rows = csv_rows(file)
     if len(rows) < 2:
         raise ValueError(f"{file}: expected a header row and at least one data row")
-    header = [name.strip() for name in rows[0]]
+    header = [name.strip() for name in rows[0][1]]
     keep = [j for j, name in enumerate(header) if name not in drop]
     values = np.empty((len(rows) - 1, len(keep)))
-    for i, row in enumerate(rows[1:]):
+    for i, (line, row) in enumerate(rows[1:]):
         if len(row) != len(header):
-            raise ValueError(f"{file}: row {i + 2} has {len(row)} cells, the header {len(header)}")
+            raise ValueError(f"{file}: line {line} has {len(row)} cells, the header {len(header)}")
         for k, j in enumerate(keep):
             try:
                 values[i, k] = float(row[j])
             except ValueError:
                 raise ValueError(
-                    f"{file}: row {i + 2}, column {header[j]!r}: {row[j]!r} is not a number"
+                    f"{file}: line {line}, column {header[j]!r}: {row[j]!r} is not a number"
                 ) from None
+
+    def where(i: int, k: int) -> str:
+        return f"line {rows[i + 1][0]}, column {header[keep[k]]!r}"
+
+    check_cells(file, values, np.dtype(np.float64), where)
     return values
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def demo(out: str, epochs: int, hidden: int, seed: int, plots: bool) -> None:
 
     A 64-100-10 ReLU network and softmax regression (64-10), by mini-batch SGD (lr 0.1, batch 32)
     on 1,437 images; reports both test errors on the other 360 and writes their training curves
-    to the --out folder. Needs no files; takes a few seconds.
+    to the --out folder. Needs no files; takes a few seconds. Ctrl-C stops the demo (exit status
+    130) after reporting the models already trained; none is reported for the one cut short.
     """
     X, y = digits()
     train, test = stratified_split(y, n_test=DIGITS_TEST, seed=seed)
@@ -56,17 +58,18 @@ def demo(out: str, epochs: int, hidden: int, seed: int, plots: bool) -> None:
             validation_data=(X[test], y[test]),
             seed=seed,
         )
+        if histories[name].interrupted:
+            _report(rows)
+            click.echo(
+                f"error: interrupted while training {name} (after {histories[name].epochs} of "
+                f"{epochs} epochs); no results for it",
+                err=True,
+            )
+            sys.exit(130)
         seconds = time.perf_counter() - start
         errors = [np.mean(net.predict(X[part]).argmax(axis=1) != y[part]) for part in (train, test)]
         rows.append((name, net.n_params, *errors, seconds))
-    click.echo(
-        f"\n{'model':<24} {'params':>7} {'train error':>12} {'test error':>11} {'seconds':>8}"
-    )
-    for name, n_params, train_error, test_error, seconds in rows:
-        click.echo(
-            f"{name:<24} {n_params:>7} {100 * train_error:>11.2f}% "
-            f"{100 * test_error:>10.2f}% {seconds:>8.2f}"
-        )
+    _report(rows)
     mlp = models[rows[-1][0]]
     click.echo("\n" + confusion_text(y[test], mlp.predict(X[test]).argmax(axis=1), 10))
     if plots and importlib.util.find_spec("matplotlib") is None:
@@ -76,3 +79,17 @@ def demo(out: str, epochs: int, hidden: int, seed: int, plots: bool) -> None:
             path = Path(out) / f"{name.split()[0].lower()}_training_curves.png"
             plot_curves(history.as_dict(), path)
             click.echo(f"wrote {path}")
+
+
+def _report(rows: list[tuple[str, int, float, float, float]]) -> None:
+    """The table of the models trained to the end."""
+    if not rows:
+        return
+    click.echo(
+        f"\n{'model':<24} {'params':>7} {'train error':>12} {'test error':>11} {'seconds':>8}"
+    )
+    for name, n_params, train_error, test_error, seconds in rows:
+        click.echo(
+            f"{name:<24} {n_params:>7} {100 * train_error:>11.2f}% "
+            f"{100 * test_error:>10.2f}% {seconds:>8.2f}"
+        )

@@ -12,10 +12,12 @@ import numpy as np
 
 import mlpnet
 
+from .._spec import network_layout
 from ..activations import softmax
 from ..io import read_npz
 from ..losses import LOSSES, get_loss
 from ..metrics import predicted_labels
+from ..network import network_from_spec
 from ._data import BUILTIN_DATA, choose, csv_header, load_data, read_features, targets
 from ._options import DATA_HELP, mnist_dir_option
 
@@ -31,8 +33,8 @@ def _naming(source: str) -> Iterator[None]:
 
 def load_model(path: str) -> tuple[mlpnet.Network, dict[str, Any]]:
     """The network in `path` and the training settings recorded with it (empty if none)."""
-    net = mlpnet.load(path)
-    spec = read_npz(path).spec
+    saved = read_npz(path, expect=network_layout)  # every header checked before θ is read
+    net, spec = network_from_spec(saved.theta, saved.spec, path), saved.spec
     meta = spec.get("training") or (spec.get("checkpoint") or {}).get("meta") or {}
     return net, dict(meta) if isinstance(meta, dict) else {}
 
@@ -75,7 +77,7 @@ def evaluate(
     part = choose("split", part, ("train", "test"))
     if target is None and meta.get("target_name") in csv_header(data):
         target = meta["target_name"]
-    X, y = load_data(data, target, mnist_dir, part)
+    X, y = load_data(data, target, mnist_dir, part, net.dtype.name)
     loss_obj = _loss_for(net, meta, loss, y)
     Y, _ = targets(y, loss_obj)
     with _naming(data):  # checks features, labels and the loss against the network

@@ -99,11 +99,15 @@ def train(ctx: click.Context, **opts: Any) -> None:
     Built-in data sets are split as evaluate expects: mnist-10k trains on its 8,000 images and
     digits on 1,437 (360 held out, stratified); xor on all four points; a file on all its rows.
     With --checkpoint, Ctrl-C or a crash loses at most one epoch: --resume continues from there.
+    Ctrl-C never replaces -o with a less-trained model: what was trained goes to
+    STEM.interrupted.SUFFIX beside it (model.interrupted.npz), and the exit status is 130.
     """
     net, info = _resume(ctx, opts) if opts["resume"] else (None, None)
     if not opts["data"]:
         raise ValueError(f"--data is required: {DATA_HELP}")
-    X, y = load_data(opts["data"], opts["target"], opts["mnist_dir"], "train")
+    dtype = net.dtype.name if net is not None else opts["dtype"]
+    dtype = dtype if dtype in ("float32", "float64") else "float64"  # a bad --dtype fails later
+    X, y = load_data(opts["data"], opts["target"], opts["mnist_dir"], "train", dtype)
     loss_name = opts["loss"] or (
         "softmax_cross_entropy" if y.ndim == 1 and y.dtype.kind in "iu" else "half_squared_error"
     )
@@ -157,6 +161,9 @@ def train(ctx: click.Context, **opts: Any) -> None:
             progress=opts["progress"],
             seed=_fit_seed(opts["seed"], done),
         )
+    if history is not None and history.interrupted:
+        _save_interrupted(ctx, net, meta, opts, done + history.epochs)
+    if history is not None:
         click.echo(_report(history, done))
     save_npz(opts["output"], net.params, {**net.spec(), "training": meta})
     click.echo(f"saved {opts['output']}")
@@ -165,10 +172,29 @@ def train(ctx: click.Context, **opts: Any) -> None:
         path = Path(opts["plot_dir"]) / "training_curves.png"
         plot_curves(curves, path)
         click.echo(f"wrote {path}")
-    if history is not None and history.stop_reason == "interrupted":
-        where = f"; resume with --resume {opts['checkpoint_path']}" if checkpoint else ""
-        click.echo(f"error: interrupted after {done + history.epochs} epochs{where}", err=True)
-        ctx.exit(130)
+
+
+def interrupted_path(output: str) -> Path:
+    """Where an interrupted run's model goes: model.npz → model.interrupted.npz, beside it."""
+    path = Path(output)
+    return path.with_name(f"{path.stem}.interrupted{path.suffix}")
+
+
+def _save_interrupted(
+    ctx: click.Context, net: Any, meta: dict[str, Any], opts: dict[str, Any], epochs: int
+) -> None:
+    """Save a Ctrl-C'd run beside -o (never over it), say so on one line, exit with 130."""
+    output, path = opts["output"], interrupted_path(opts["output"])
+    spec = {**net.spec(), "training": {**meta, "interrupted_after_epochs": epochs}}
+    save_npz(path, net.params, spec)
+    kept = "left as it was" if Path(output).exists() else "not written"
+    resume = f"; resume with --resume {opts['checkpoint_path']}" if opts["checkpoint_path"] else ""
+    click.echo(
+        f"error: interrupted after {epochs} epochs: saved the model trained so far to {path} "
+        f"({output} {kept}){resume}",
+        err=True,
+    )
+    ctx.exit(130)
 
 
 def _resume(ctx: click.Context, opts: dict[str, Any]) -> tuple[mlpnet.Network, Any]:

@@ -4,11 +4,14 @@ An IDX file is a 4-byte magic number ``0x0000TTDD`` (two zero bytes, a type code
 number of dimensions ``DD``), then ``DD`` big-endian 32-bit sizes, then the items in C order,
 big-endian. MNIST's images are ``0x00000803`` (unsigned bytes, 3-D: n × 28 × 28) and its labels
 ``0x00000801`` (unsigned bytes, 1-D). Every problem with a file is a `ValueError` that names it.
+A gzip-compressed file is inflated only as far as its header declares, and only if that is at most
+`MAX_RATIO` times the compressed size: a gzip bomb costs memory in proportion to the file.
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -34,6 +37,10 @@ _DTYPES = {
 }
 _CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
 _GZIP_SIGNATURE = b"\x1f\x8b"
+MAX_RATIO = 100
+"""Largest inflated/compressed size of a gzip-compressed IDX file (MNIST's are about 5:1)."""
+_SLACK = 1 << 16
+_CHUNK = 1 << 20
 
 
 def read_idx(
@@ -66,10 +73,7 @@ def read_idx(
     path = Path(path)
     raw = path.read_bytes()
     if raw.startswith(_GZIP_SIGNATURE):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+        raw = _gunzip(path, raw)
     if len(raw) < 4:
         raise ValueError(f"{path}: truncated: {len(raw)} bytes, too short for an IDX header")
     (found,) = struct.unpack(">I", raw[:4])
@@ -86,7 +90,7 @@ def read_idx(
         )
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = _DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     held = len(raw) - header
     if held != expected:
         what = "truncated" if held < expected else "too long"
@@ -127,6 +131,54 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     body = header + np.ascontiguousarray(array, dtype=_DTYPES[code]).tobytes()
     path = Path(path)
     path.write_bytes(gzip.compress(body) if path.suffix == ".gz" else body)
+
+
+def _gunzip(path: Path, raw: bytes) -> bytes:
+    """Inflate the IDX header, then only the bytes it declares (and one more, to see excess)."""
+    inflater = _Inflater(raw)
+    try:
+        head = inflater.read(4)
+        ndim = head[3] if len(head) == 4 else 0
+        head += inflater.read(4 * ndim)
+        total = len(head)
+        if total == 4 + 4 * ndim:
+            item = _DTYPES[head[2]].itemsize if head[2] in _DTYPES else 1
+            total += math.prod(struct.unpack(f">{ndim}I", head[4:])) * item
+        if total > MAX_RATIO * len(raw) + _SLACK:
+            raise ValueError(
+                f"{path}: the IDX header declares {total:,} bytes from {len(raw):,} bytes of gzip, "
+                f"a ratio above {MAX_RATIO}:1 (a decompression bomb?)"
+            )
+        return head + inflater.read(total - len(head) + 1)
+    except (EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+
+
+class _Inflater:
+    """gzip members (one or more, as `gzip.decompress` reads) inflated `_CHUNK` bytes at a time."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.inflate = zlib.decompressobj(wbits=31)
+        self.pending = raw
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` inflated bytes (fewer only at the end of the data)."""
+        out = bytearray()
+        while len(out) < n:
+            if self.inflate.eof:
+                rest = self.inflate.unused_data
+                if not rest.strip(b"\x00"):  # gzip allows zero padding after the last member
+                    break
+                if not rest.startswith(_GZIP_SIGNATURE):
+                    raise EOFError("data after the end of the gzip stream")
+                self.inflate, self.pending = zlib.decompressobj(wbits=31), rest
+            before = len(self.pending)
+            piece = self.inflate.decompress(self.pending, min(n - len(out), _CHUNK))
+            self.pending = self.inflate.unconsumed_tail
+            out += piece
+            if not piece and len(self.pending) == before and not self.inflate.eof:
+                raise EOFError("compressed data ended before the end-of-stream marker")
+        return bytes(out)
 
 
 def _describe(shape: tuple[int, ...], noun: str) -> str:
