@@ -31,14 +31,12 @@ a scikit-learn ``Pipeline`` holding one of them converts whole; see `mlpnet.onnx
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from .io import _default_mode
+from ._atomic import atomic_file
 from .network import Network
 from .onnx_graph import (
     Builder,
@@ -155,24 +153,12 @@ def _network_of(model: Any) -> tuple[Network, str]:
 
 
 def write_atomic(path: str | PathLike[str], data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, flush it to disk, then rename it over."""
+    """Write `data` to `path` atomically (`mlpnet._atomic.atomic_file`: the old file or the new)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: directory {path.parent} does not exist")
-    fh = tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
-    )
-    try:
-        with fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(fh.name, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
-        os.replace(fh.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(fh.name)
-        raise
+    with atomic_file(path) as fh:
+        fh.write(data)
 
 
 def register_skl2onnx() -> bool:

@@ -163,7 +163,9 @@ def test_mnist_10k_finds_the_cache(no_mnist_around):
     rng = np.random.default_rng(0)
     no_mnist_around.mkdir(parents=True)
     labels = np.repeat(np.arange(10, dtype=np.uint8), 1000)
-    write_idx(no_mnist_around / "t10k-images-idx3-ubyte.gz", np.zeros((10_000, 28, 28), np.uint8))
+    # random pixels: all-zero images would inflate > 100:1, which read_idx refuses as a bomb
+    images = rng.integers(0, 256, size=(10_000, 28, 28), dtype=np.uint8)
+    write_idx(no_mnist_around / "t10k-images-idx3-ubyte.gz", images)
     write_idx(no_mnist_around / "t10k-labels-idx1-ubyte.gz", rng.permutation(labels))
     _, y_train, _, y_test = mnist_10k()
     np.testing.assert_array_equal(np.bincount(y_test), [200] * 10)
