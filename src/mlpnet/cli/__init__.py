@@ -29,6 +29,7 @@ import click
 import mlpnet
 
 from ..errors import TrainingDiverged
+from ..playground.command import playground
 from ._demo import demo
 from ._evaluate import evaluate, predict
 from ._tools import bench, gradcheck
@@ -119,6 +120,7 @@ def cli() -> None:
 
 for _command in (train, evaluate, predict, gradcheck, demo, bench):
     cli.add_command(_command)
+cli.add_command(playground)
 
 
 def main() -> None:
