@@ -21,7 +21,7 @@ __all__ = ["DATASETS", "OPTIMIZERS", "Config", "Limits", "circles", "dataset", "
 
 CLASSIFICATION = ("xor", "two_class", "four_points", "circles", "spiral")
 DATASETS = CLASSIFICATION + tuple(CURVES)
-"""The page's data sets: the notes' plane problems, two harder ones, the four curves of Figure 5.3."""
+"""The page's data sets: the notes' plane problems, two harder ones, Figure 5.3's four curves."""
 ACTIVATIONS = ("relu", "tanh", "logistic", "softsign", "leaky_relu", "identity")
 OPTIMIZERS = (
     "gd",

@@ -1,11 +1,12 @@
 """One browser tab's run: a real `mlpnet.Network`, trained by `Network.fit` in a worker thread.
 
-The worker calls ``fit`` with a callback (`_Pacer`) that, after every epoch, copies θ into a
-snapshot under a lock, records the loss and the per-layer gradient norms ‖∇_{W_l, b_l} J‖, holds the pace
-at most ``Limits.max_epochs_per_second`` and stops ``fit`` on pause, reset or close. The optimizer
-object lives as long as the run, so its state (SGD's k in γ_k = γ₀/(k+1), Adam's moments) continues
-across start/pause. Frames are built from the snapshot by a second network of the same architecture
-(`view`), so drawing never waits for, or disturbs, the training network.
+The worker calls ``fit`` with a callback (`_Pacer`) that, after every epoch, copies θ into
+a snapshot under a lock, records the loss and the per-layer gradient norms ‖∇_{W_l, b_l} J‖,
+holds the pace at most ``Limits.max_epochs_per_second`` and stops ``fit`` on pause, reset or
+close. The optimizer object lives as long as the run, so its state (SGD's k in γ_k = γ₀/(k+1),
+Adam's moments) continues across start/pause. Frames are built from the snapshot by a second
+network of the same architecture (`view`), so drawing never waits for, or disturbs,
+the training network.
 """
 
 from __future__ import annotations

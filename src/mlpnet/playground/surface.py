@@ -1,7 +1,8 @@
 """The four-point loss surface J(w₁₁, w₁₂) and the paths of GD, Armijo and SGD across it.
 
 One sigmoid unit ŷ = σ(w₁₁x₁ + w₁₂x₂) with its bias held at 0, squared error averaged over the
-notes' four points (`mlpnet.datasets.four_points`): J depends on the two weights alone and can be drawn.
+notes' four points (`mlpnet.datasets.four_points`): J depends on the two weights alone and can be
+drawn.
 The three methods start from the same point: gradient descent with the fixed step γ, SGD with the
 same step on one randomly drawn point per step (seeded), and gradient descent with Armijo
 backtracking from t₀ = 8γ (β = 0.5, σ = 10⁻⁴). All use `mlpnet.optim` on a real `Network`.
