@@ -21,14 +21,17 @@ tabs, frames per second. Modules: `problems` (data sets, configuration, exported
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import time
 import webbrowser
+from collections.abc import Iterator
 from typing import Any
 
 from .problems import Config, Limits
 
-__all__ = ["Config", "Limits", "create_app", "serve"]
+__all__ = ["Config", "Limits", "create_app", "running", "serve"]
 
 
 def create_app(limits: Limits | None = None) -> Any:
@@ -81,7 +84,10 @@ def serve(
     print(f"mlpnet playground at {url} (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the stop asked for
+        pass
     print("playground stopped", flush=True)
 
 
@@ -95,3 +101,37 @@ def _check_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as err:
             raise OSError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+
+
+@contextlib.contextmanager
+def running(
+    limits: Limits | None = None, host: str = "127.0.0.1", port: int = 0, app: Any = None
+) -> Iterator[str]:
+    """Serve the playground (or `app`, from `create_app`) in a background thread; yield its URL.
+
+    For tests, benchmarks and notebooks: ``port=0`` picks a free port; leaving the block stops the
+    server and ends its sessions.
+
+    >>> with running() as url:  # doctest: +SKIP
+    ...     print(url)
+    http://127.0.0.1:40123/
+    """
+    import uvicorn
+
+    app = create_app(limits) if app is None else app
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="mlpnet-playground", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30.0
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise OSError(f"the playground server did not start on {host}:{port}")
+        time.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}/"
+    finally:
+        app.state.registry.shutdown()
+        server.should_exit = True
+        thread.join(timeout=10.0)

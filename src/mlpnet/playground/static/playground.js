@@ -167,11 +167,11 @@ function drawPlane(f) {
   setup.X.forEach(([x, y], i) => {
     const [px, py] = toPixel(setup, canvas, x, y);
     ctx.beginPath();
-    ctx.arc(px, py, i === state.selected ? 8 : 4.5, 0, 2 * Math.PI);
+    ctx.arc(px, py, i === state.selected ? 8 : 5, 0, 2 * Math.PI);
     ctx.fillStyle = setup.Y[i] > 0.5 ? "#c05621" : "#2c5282";
     ctx.fill();
     ctx.lineWidth = i === state.selected ? 3 : 1;
-    ctx.strokeStyle = i === state.selected ? "#000" : "#fff";
+    ctx.strokeStyle = i === state.selected ? "#000" : "#1a202c";
     ctx.stroke();
   });
   $("contributions").textContent = "";
