@@ -9,9 +9,11 @@ const LAYER_COLORS = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#3
 const state = {
   sid: null, setup: null, frame: null, pending: null, run: -1, losses: [], norms: [],
   lastEpoch: -1, frames: 0, fpsStart: performance.now(), fpsCount: 0, fps: 0,
-  serverMessage: "", selected: null, surface: null, surfaceStart: [-2, -1], surfaceAnim: 0,
+  serverMessage: "", selected: null, busy: 0, surface: null, surfaceStart: [-2, -1], surfaceAnim: 0,
 };
 window.playground = state; // for the browser tests
+state.errors = [];
+window.addEventListener("error", (e) => state.errors.push(String((e.error && e.error.stack) || e.message)));
 
 function showMessage(text, kind) {
   const m = $("message");
@@ -20,10 +22,17 @@ function showMessage(text, kind) {
 }
 
 async function api(path, body) {
-  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
-                                body: JSON.stringify(body || {}) });
-  let j = {};
-  try { j = await r.json(); } catch (e) { j = { error: `HTTP ${r.status}` }; }
+  state.busy += 1;
+  let r, j = {};
+  try {
+    r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                            body: JSON.stringify(body || {}) });
+    try { j = await r.json(); } catch (e) { j = { error: `HTTP ${r.status}` }; }
+  } catch (e) {
+    r = { ok: false, status: 0 }; j = { error: "the playground server does not answer" };
+  } finally {
+    state.busy -= 1;
+  }
   if (!r.ok) {
     showMessage(j.error || `HTTP ${r.status}`);
     throw new Error(j.error);
@@ -342,7 +351,7 @@ async function loadSurface() {
   state.surface = j;
   const t0 = performance.now();
   const animate = (now) => {
-    const k = Math.min(100, Math.floor((now - t0) / 20));
+    const k = Math.max(0, Math.min(100, Math.floor((now - t0) / 20))); // rAF time may precede t0
     drawSurfaces(k);
     if (k < 100 && state.surface === j) requestAnimationFrame(animate);
   };
