@@ -115,11 +115,18 @@ def test_circles_and_spiral_have_their_shapes():
 
 def test_backprop_detail_is_algorithm_6_1_and_matches_backward_and_finite_differences():
     rng = np.random.default_rng(3)
-    for hidden, act, loss in [((3,), "tanh", "binary_cross_entropy"),
-                              ((4, 3), "relu", "squared_error"),
-                              ((5, 2, 3), "logistic", "binary_cross_entropy")]:  # fmt: skip
-        net = mlpnet.Network([2, *hidden, 1], activation=act, output_activation="sigmoid",
-                             seed=int(rng.integers(100)), dtype="float64")  # fmt: skip
+    for hidden, act, loss in [
+        ((3,), "tanh", "binary_cross_entropy"),
+        ((4, 3), "relu", "squared_error"),
+        ((5, 2, 3), "logistic", "binary_cross_entropy"),
+    ]:
+        net = mlpnet.Network(
+            [2, *hidden, 1],
+            activation=act,
+            output_activation="sigmoid",
+            seed=int(rng.integers(100)),
+            dtype="float64",
+        )
         x, y = rng.normal(size=(1, 2)), np.array([[1.0]])
         detail = backprop_detail(net, x, y, loss)
         cache = net.forward_cache(x)
@@ -261,9 +268,24 @@ def test_sessions_are_limited_and_freed():
 def test_page_and_static_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200
-    for testid in ["dataset", "layers", "activation", "optimizer", "lr", "batch-size", "start",
-                   "pause", "step", "reset", "epoch", "loss", "boundary", "neurons", "backprop",
-                   "grad-norms"]:  # fmt: skip
+    for testid in [
+        "dataset",
+        "layers",
+        "activation",
+        "optimizer",
+        "lr",
+        "batch-size",
+        "start",
+        "pause",
+        "step",
+        "reset",
+        "epoch",
+        "loss",
+        "boundary",
+        "neurons",
+        "backprop",
+        "grad-norms",
+    ]:
         assert f'data-testid="{testid}"' in page.text
     assert "http" not in page.text.replace("http-equiv", "")  # nothing fetched from elsewhere
     assert client.get("/static/playground.js").status_code == 200
@@ -283,8 +305,14 @@ def test_export_round_trip_and_script_reproduce_the_run(client, tmp_path):
     script = client.get(f"/api/export/{sid}/script").text
     (tmp_path / "run.py").write_text(script)
     env = {**os.environ, "PYTHONPATH": str(Path(mlpnet.__file__).parents[1])}
-    done = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "epochs: 25" in done.stdout
     again = mlpnet.load(tmp_path / "playground-model.npz")
@@ -358,9 +386,13 @@ def test_command_serves_on_loopback_and_ctrl_c_stops_it_cleanly():
 
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(mlpnet.__file__).parents[1])}
-    proc = subprocess.Popen([sys.executable, "-m", "mlpnet", "playground", "--no-browser",
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlpnet", "playground", "--no-browser", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()
         url = f"http://127.0.0.1:{port}"
@@ -388,8 +420,12 @@ def test_command_reports_a_busy_port_in_one_line():
         busy.listen()
         port = busy.getsockname()[1]
         env = {**os.environ, "PYTHONPATH": str(Path(mlpnet.__file__).parents[1])}
-        done = subprocess.run([sys.executable, "-m", "mlpnet", "playground", "--no-browser",
-                               "--port", str(port)], env=env, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "mlpnet", "playground", "--no-browser", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")

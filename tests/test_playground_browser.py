@@ -30,8 +30,24 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 import mlpnet  # noqa: E402
 from mlpnet.playground import Limits, create_app, running  # noqa: E402
 
-CONTRACT = ["dataset", "layers", "activation", "optimizer", "lr", "batch-size", "start", "pause",
-            "step", "reset", "epoch", "loss", "boundary", "neurons", "backprop", "grad-norms"]  # fmt: skip
+CONTRACT = [
+    "dataset",
+    "layers",
+    "activation",
+    "optimizer",
+    "lr",
+    "batch-size",
+    "start",
+    "pause",
+    "step",
+    "reset",
+    "epoch",
+    "loss",
+    "boundary",
+    "neurons",
+    "backprop",
+    "grad-norms",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +63,17 @@ def browser(tmp_path_factory):
     profile = tempfile.mkdtemp(prefix="mlpnet-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                f"--user-data-dir={profile}", "--window-size=1500,1200"]:  # fmt: skip
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1500,1200",
+    ]:
         options.add_argument(arg)
     options.add_experimental_option(
         "prefs",
@@ -94,8 +118,12 @@ class Page:
         if element.tag_name == "select":
             Select(element).select_by_value(value)
         else:
-            self.js("arguments[0].value = arguments[1]; arguments[0].dispatchEvent("
-                    "new Event('change'))", element, str(value))  # fmt: skip
+            self.js(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent("
+                "new Event('change'))",
+                element,
+                str(value),
+            )
         self.wait(lambda: self.js("return window.playground.busy") == 0)
 
     def click(self, testid):
@@ -132,8 +160,17 @@ def test_every_control_and_view_of_the_contract_is_there(page):
     for testid in CONTRACT:
         assert page(testid).is_displayed(), testid
     options = lambda t: [o.get_attribute("value") for o in Select(page(t)).options]  # noqa: E731
-    assert {"xor", "two_class", "four_points", "circles", "spiral", "square", "sin", "abs",
-            "heaviside"} <= set(options("dataset"))  # fmt: skip
+    assert {
+        "xor",
+        "two_class",
+        "four_points",
+        "circles",
+        "spiral",
+        "square",
+        "sin",
+        "abs",
+        "heaviside",
+    } <= set(options("dataset"))
     assert options("activation") == [
         "relu",
         "tanh",
@@ -162,8 +199,11 @@ def test_training_lowers_the_loss_and_changes_the_boundary(page):
     assert page.boundary() != picture0
     norms = page.js("return window.playground.norms")
     assert len(norms) > 3 and len(norms[-1][1]) == 3  # ‖∇_l J‖ for the three layers, over time
-    blank = page.js("const c = document.createElement('canvas'); c.width = arguments[0].width; "
-                    "c.height = arguments[0].height; return c.toDataURL()", page("grad-norms"))  # fmt: skip
+    blank = page.js(
+        "const c = document.createElement('canvas'); c.width = arguments[0].width; "
+        "c.height = arguments[0].height; return c.toDataURL()",
+        page("grad-norms"),
+    )
     assert page.js("return arguments[0].toDataURL()", page("grad-norms")) != blank
     assert "frames/s" in page("stats").text
 
@@ -187,9 +227,17 @@ def test_pause_step_and_reset(page):
 
 @pytest.mark.parametrize(
     ("optimizer", "lr", "batch"),
-    [("gd", 0.5, ""), ("armijo", 4, ""), ("exact_line_search", 1, ""), ("sgd", 0.5, 2),
-     ("momentum", 0.1, ""), ("adam", 0.05, ""), ("lbfgs", 1, ""), ("random_search", 0.5, "")],
-)  # fmt: skip
+    [
+        ("gd", 0.5, ""),
+        ("armijo", 4, ""),
+        ("exact_line_search", 1, ""),
+        ("sgd", 0.5, 2),
+        ("momentum", 0.1, ""),
+        ("adam", 0.05, ""),
+        ("lbfgs", 1, ""),
+        ("random_search", 0.5, ""),
+    ],
+)
 def test_each_optimizer_trains_in_the_page(page, optimizer, lr, batch):
     page.set("batch-size", batch)
     page.set("lr", lr)

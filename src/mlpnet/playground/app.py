@@ -150,13 +150,18 @@ def create_app(limits: Limits | None = None) -> Starlette:
 
     async def control(request: Request, session: Session) -> Response:
         action = request.path_params["action"]
-        actions = {"start": session.start, "pause": session.pause, "step": session.step,
-                   "reset": session.reset}  # fmt: skip
+        actions = {
+            "start": session.start,
+            "pause": session.pause,
+            "step": session.step,
+            "reset": session.reset,
+        }
         if action not in actions:
             raise ValueError(f"unknown action {action!r}; choose one of {', '.join(actions)}")
         await asyncio.to_thread(actions[action])
-        return JSONResponse({"epoch": session.epoch, "loss": session.loss,
-                             "message": session.message})  # fmt: skip
+        return JSONResponse(
+            {"epoch": session.epoch, "loss": session.loss, "message": session.message}
+        )
 
     async def select(request: Request, session: Session) -> Response:
         form = await form_of(request)
@@ -203,8 +208,9 @@ def create_app(limits: Limits | None = None) -> Starlette:
         except KeyError:
             return _error("this playground session has ended: reload the page", 404)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(_events(registry, session), media_type="text/event-stream",
-                                 headers=headers)  # fmt: skip
+        return StreamingResponse(
+            _events(registry, session), media_type="text/event-stream", headers=headers
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -265,8 +271,11 @@ async def _events(registry: Registry, session: Session) -> Any:
                 frame = session.frame(extent)
                 frame["cost_ms"] = round(cost * 1e3, 3)
                 data = json.dumps(frame, separators=(",", ":"))
-                cost = 0.9 * cost + 0.1 * (time.perf_counter() - started) if cost else (
-                    time.perf_counter() - started)  # fmt: skip
+                cost = (
+                    0.9 * cost + 0.1 * (time.perf_counter() - started)
+                    if cost
+                    else (time.perf_counter() - started)
+                )
                 sent_version, last_write = version, now
                 registry.frames += 1
                 yield f"event: frame\ndata: {data}\n\n"

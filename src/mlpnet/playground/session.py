@@ -175,10 +175,16 @@ class Session:
         c = self.config
         try:
             history = self.net.fit(
-                self.X, self.Y, loss=c.loss, optimizer=self.optimizer,
-                epochs=epochs or EPOCHS_PER_RUN, batch_size=c.batch_size,
-                callbacks=[_Pacer(self, epochs)], progress=False, seed=c.seed + self.epoch,
-            )  # fmt: skip
+                self.X,
+                self.Y,
+                loss=c.loss,
+                optimizer=self.optimizer,
+                epochs=epochs or EPOCHS_PER_RUN,
+                batch_size=c.batch_size,
+                callbacks=[_Pacer(self, epochs)],
+                progress=False,
+                seed=c.seed + self.epoch,
+            )
             if history.stop_reason not in ("callback", "epochs"):
                 self._say(f"stopped: {history.stop_reason} (loss {self.loss:.4g})")
         except (TrainingDiverged, ValueError, ImportError) as err:
@@ -232,9 +238,11 @@ class Session:
         out.update(_plane(self.view, extent) if kind == "plane" else _curve(self.view, extent))
         if selected is not None:
             out["backprop"] = backprop_detail(
-                self.view, self.X[selected : selected + 1], self.Y[selected : selected + 1],
+                self.view,
+                self.X[selected : selected + 1],
+                self.Y[selected : selected + 1],
                 self.config.loss,
-            )  # fmt: skip
+            )
             out["backprop"]["sample"] = selected
         return out
 
