@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -70,6 +71,9 @@ def serve(
         ) from None
     _check_port(host, port)
     registry = app.state.registry
+    # The worker threads run many short NumPy calls that hold the GIL; a 1 ms switch interval
+    # (CPython's default is 5 ms) lets the event loop send each frame without waiting for them.
+    sys.setswitchinterval(0.001)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:

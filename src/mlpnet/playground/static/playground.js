@@ -9,7 +9,7 @@ const LAYER_COLORS = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#3
 const state = {
   sid: null, setup: null, frame: null, pending: null, run: -1, losses: [], norms: [],
   lastEpoch: -1, frames: 0, fpsStart: performance.now(), fpsCount: 0, fps: 0,
-  serverMessage: "", selected: null, busy: 0, surface: null, surfaceStart: [-2, -1], surfaceAnim: 0,
+  serverMessage: "", selected: null, busy: 0, draws: 0, surface: null, surfaceStart: [-2, -1], surfaceAnim: 0,
 };
 window.playground = state; // for the browser tests
 state.errors = [];
@@ -116,7 +116,9 @@ function onFrame(f) {
     state.fps = (1000 * state.fpsCount) / (now - state.fpsStart);
     state.fpsStart = now; state.fpsCount = 0;
   }
-  $("stats").textContent = `${state.fps.toFixed(1)} frames/s · server ${f.cost_ms.toFixed(2)} ms/frame`;
+  $("stats").textContent = f.running
+    ? `${state.fps.toFixed(1)} frames/s · server ${f.cost_ms.toFixed(2)} ms/frame`
+    : `paused · server ${f.cost_ms.toFixed(2)} ms/frame`;
   state.pending = f;
   if (!state.raf) state.raf = requestAnimationFrame(draw);
 }
@@ -126,6 +128,7 @@ function draw() {
   const f = state.pending;
   if (!f || !state.setup) return;
   state.frame = f;
+  state.draws += 1;
   if (state.setup.kind === "plane") drawPlane(f); else drawCurve(f);
   drawNeurons(f);
   drawSeries($("loss-curve"), [state.losses.map(([e, l]) => [e, l])], ["#1a202c"]);
