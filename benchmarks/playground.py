@@ -19,6 +19,7 @@ import tempfile
 import time
 
 import httpx
+from threadpoolctl import threadpool_limits
 
 from mlpnet.playground import Limits, create_app, running
 
@@ -124,7 +125,9 @@ def main():
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--screenshot")
     args = parser.parse_args()
-    sys.setswitchinterval(0.001)  # as `mlpnet playground` (mlpnet.playground.serve) sets it
+    # as `mlpnet playground` (mlpnet.playground.serve) sets them: 1 ms GIL switches, 1 BLAS thread
+    sys.setswitchinterval(0.001)
+    threadpool_limits(limits=1)
     app = create_app(Limits())
     registry = app.state.registry
     with running(app=app) as url:
@@ -136,6 +139,17 @@ def main():
         )
         cost, size = frame_cost(session)
         print(f"one frame, built and encoded (idle): {cost * 1e3:.2f} ms, {size} bytes of JSON")
+        big = create_app(Limits()).state.registry.create()
+        big.configure({"dataset": "spiral", "samples": 2000, "layers": "32,32,32,32,32,32"})
+        cost, size = frame_cost(big, repeats=30)
+        t = time.perf_counter()
+        big.start(20)
+        big.join()
+        print(
+            f"at the limits (2-32x6-1, 2000 samples): one frame {cost * 1e3:.1f} ms, {size} "
+            f"bytes; {20 / (time.perf_counter() - t):.0f} epochs/s of full-batch GD"
+        )
+        big.close()
         httpx.post(f"{url}api/control/{sid}/start")
         epoch0 = session.epoch
         frames, seconds = sse_frames(url, sid, args.seconds)

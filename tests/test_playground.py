@@ -56,7 +56,7 @@ def new_session(client):
     ("form", "words"),
     [
         ({"dataset": "moons"}, "unknown dataset 'moons'"),
-        ({"layers": "8,100"}, "1 … 64"),
+        ({"layers": "8,100"}, "1 … 32"),
         ({"layers": "2,2,2,2,2,2,2"}, "at most 6 hidden layers"),
         ({"layers": "8,x"}, "'x'"),
         ({"layers": "8:swish"}, "unknown activation 'swish'"),
@@ -194,8 +194,8 @@ def test_changing_the_optimizer_keeps_theta_and_changing_the_data_restarts():
     np.testing.assert_array_equal(s.net.params, theta)
     s.configure({"dataset": "circles", "layers": "6"})
     assert s.epoch == 0 and s.net.sizes == [2, 6, 1] and len(s.X) == 200
-    with pytest.raises(ValueError, match="1 … 64"):
-        s.configure({"layers": "65"})
+    with pytest.raises(ValueError, match="1 … 32"):
+        s.configure({"layers": "33"})
     assert s.net.sizes == [2, 6, 1]  # a refused change changes nothing
     s.close()
 
@@ -223,6 +223,14 @@ def test_plane_frame_is_a_compact_grid_of_the_output():
     assert abs(grid[0, 0] / 255 - corner[0]) <= 0.5 / 255 + 1e-12
     assert abs(grid[-1, -1] / 255 - corner[1]) <= 0.5 / 255 + 1e-12
     assert len(frame["neurons"]) == 16 and len(frame["norms"]) == 3
+    # each unit's picture: Q_l[:, j] on every second grid point, scaled to its [lo, hi] in bytes
+    gx, gy = np.meshgrid(np.linspace(x0, x1, GRID)[::2], np.linspace(y1, y0, GRID)[::2])
+    Q = s.view.forward_cache(np.column_stack([gx.ravel(), gy.ravel()])).Q
+    units = np.concatenate([Q[1], Q[2]], axis=1).T
+    for unit, picture in zip(units, frame["neurons"], strict=True):
+        codes = np.frombuffer(base64.b64decode(picture["b"]), dtype=np.uint8)
+        decoded = picture["lo"] + (picture["hi"] - picture["lo"]) * codes / 255
+        np.testing.assert_allclose(decoded, unit, atol=(unit.max() - unit.min()) / 255 + 2e-4)
     assert frame["epoch"] == 50 and len(json.dumps(frame)) < 20_000
 
 

@@ -258,7 +258,7 @@ def test_bad_parameters_show_a_message_and_the_server_keeps_serving(page):
     page.set("optimizer", "gd")
     page.set("layers", "8,500")
     page.wait(lambda: "per-session limit" in page("message").text)
-    assert "64" in page("message").text
+    assert "32" in page("message").text
     page.set("layers", "8,8")
     page.wait(lambda: page("message").text == "")
     page.set("lr", "-2")

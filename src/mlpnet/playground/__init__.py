@@ -74,6 +74,7 @@ def serve(
     # The worker threads run many short NumPy calls that hold the GIL; a 1 ms switch interval
     # (CPython's default is 5 ms) lets the event loop send each frame without waiting for them.
     sys.setswitchinterval(0.001)
+    _one_blas_thread()
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
@@ -93,6 +94,21 @@ def serve(
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the stop asked for
         pass
     print("playground stopped", flush=True)
+
+
+def _one_blas_thread() -> None:
+    """Use one BLAS thread per matrix product.
+
+    The playground's products are small (a 50 × 50 grid, a few hundred samples, ≤ 32 units),
+    where a second BLAS thread only adds hand-over cost, and
+    many sessions already train in parallel threads. Measured on 2 busy cores: the forward pass
+    over the grid of a 2-32×6-1 network took ~100 ms with two OpenBLAS threads, ~10 ms with one.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # without threadpoolctl the BLAS keeps its own thread count
+        return
+    threadpool_limits(limits=1)
 
 
 def _check_port(host: str, port: int) -> None:

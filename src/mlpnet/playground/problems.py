@@ -41,7 +41,7 @@ class Limits:
     """What one browser tab may ask for; a request beyond a limit is refused with a message."""
 
     max_hidden_layers: int = 6
-    max_units: int = 64
+    max_units: int = 32
     max_samples: int = 2000
     max_epochs_per_second: float = 1000.0
     max_sessions: int = 16

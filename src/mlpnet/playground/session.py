@@ -12,6 +12,7 @@ the training network.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import threading
 import time
@@ -246,6 +247,12 @@ class Session:
             out["backprop"]["sample"] = selected
         return out
 
+    def frame_json(self, extent: list[list[float]], cost_ms: float) -> str:
+        """The frame as compact JSON, with the server's recent cost per frame."""
+        frame = self.frame(extent)
+        frame["cost_ms"] = round(cost_ms, 3)
+        return json.dumps(frame, separators=(",", ":"))
+
     def script(self) -> str:
         """The exported Python script (see `export_script`)."""
         return export_script(self.config, self.epoch)
@@ -254,7 +261,11 @@ class Session:
 def _b64(values: np.ndarray, lo: float, hi: float) -> str:
     """Values mapped linearly from [lo, hi] to bytes 0 … 255, base64: one byte a grid point."""
     scaled = (values - lo) * (255.0 / (hi - lo if hi > lo else 1.0))
-    return base64.b64encode(np.clip(np.rint(scaled), 0, 255).astype(np.uint8).tobytes()).decode()
+    return _bytes64(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
+
+
+def _bytes64(codes: np.ndarray) -> str:
+    return base64.b64encode(codes.tobytes()).decode()
 
 
 def _plane(net: Any, extent: list[list[float]]) -> dict[str, Any]:
@@ -263,11 +274,17 @@ def _plane(net: Any, extent: list[list[float]]) -> dict[str, Any]:
     gx, gy = np.meshgrid(np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID))
     cache = net.forward_cache(np.column_stack([gx.ravel(), gy.ravel()]))
     neurons = []
-    for Q in cache.Q[1:-1]:
-        sub = Q.reshape(GRID, GRID, -1)[::2, ::2]
-        for j in range(sub.shape[2]):
-            lo, hi = float(sub[..., j].min()), float(sub[..., j].max())
-            neurons.append({"lo": round(lo, 4), "hi": round(hi, 4), "b": _b64(sub[..., j], lo, hi)})
+    hidden = cache.Q[1:-1]
+    if hidden:  # all units at once: (units, 25 · 25) values, each scaled to its own [lo, hi]
+        sub = np.concatenate([Q.reshape(GRID, GRID, -1)[::2, ::2] for Q in hidden], axis=2)
+        sub = sub.reshape(-1, sub.shape[2]).T
+        lo, hi = sub.min(axis=1), sub.max(axis=1)
+        scale = 255.0 / np.where(hi > lo, hi - lo, 1.0)
+        codes = np.rint((sub - lo[:, None]) * scale[:, None]).astype(np.uint8)
+        neurons = [
+            {"lo": round(float(a), 4), "hi": round(float(b), 4), "b": _bytes64(row)}
+            for a, b, row in zip(lo, hi, codes, strict=True)
+        ]
     return {"grid": _b64(cache.Q[-1][:, 0], 0.0, 1.0), "n": GRID, "neurons": neurons}
 
 

@@ -152,18 +152,27 @@ const WHITE = [255, 255, 255], BLUE = [43, 108, 176], ORANGE = [221, 107, 32];
 function diverging(t) { // t in [-1, 1]: blue … white … orange
   return t < 0 ? mix(WHITE, BLUE, Math.min(1, -t) * 0.85) : mix(WHITE, ORANGE, Math.min(1, t) * 0.85);
 }
-function paint(canvas, n, m, colorAt) {
-  const off = document.createElement("canvas");
-  off.width = n; off.height = m;
-  const octx = off.getContext("2d"), img = octx.createImageData(n, m);
-  for (let i = 0; i < n * m; i++) {
-    const c = colorAt(i);
-    img.data.set([c[0], c[1], c[2], 255], 4 * i);
+const DIVERGING = new Uint8ClampedArray(4 * 256); // byte u ↦ colour of t = u / 127.5 − 1
+for (let u = 0; u < 256; u++) DIVERGING.set([...diverging(u / 127.5 - 1), 255], 4 * u);
+const offscreen = document.createElement("canvas");
+function paint(canvas, n, m, colorAt) { // colorAt(i) → [r, g, b], or a Uint8Array of LUT indices
+  offscreen.width = n; offscreen.height = m;
+  const octx = offscreen.getContext("2d"), img = octx.createImageData(n, m), px = img.data;
+  if (colorAt instanceof Uint8Array) {
+    for (let i = 0; i < n * m; i++) {
+      const k = 4 * colorAt[i];
+      px[4 * i] = DIVERGING[k]; px[4 * i + 1] = DIVERGING[k + 1]; px[4 * i + 2] = DIVERGING[k + 2]; px[4 * i + 3] = 255;
+    }
+  } else {
+    for (let i = 0; i < n * m; i++) {
+      const c = colorAt(i);
+      px[4 * i] = c[0]; px[4 * i + 1] = c[1]; px[4 * i + 2] = c[2]; px[4 * i + 3] = 255;
+    }
   }
   octx.putImageData(img, 0, 0);
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  ctx.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
   return ctx;
 }
 
@@ -175,7 +184,7 @@ function toPixel(setup, canvas, x, y) {
 
 function drawPlane(f) {
   const canvas = $("boundary"), setup = state.setup, grid = bytes(f.grid);
-  const ctx = paint(canvas, f.n, f.n, (i) => diverging(grid[i] / 127.5 - 1));
+  const ctx = paint(canvas, f.n, f.n, grid);
   setup.X.forEach(([x, y], i) => {
     const [px, py] = toPixel(setup, canvas, x, y);
     ctx.beginPath();
@@ -266,13 +275,11 @@ function drawNeurons(f) {
     f.neurons.forEach((nu, k) => {
       const c = canvases[k];
       if (!c) return;
+      // re-centre each unit's bytes on 0 (white) with its own scale max(|lo|, |hi|)
       const v = bytes(nu.b), m = Math.max(Math.abs(nu.lo), Math.abs(nu.hi)) || 1;
-      const ctx = c.getContext("2d"), img = ctx.createImageData(25, 25);
-      for (let i = 0; i < v.length; i++) {
-        const value = nu.lo + ((nu.hi - nu.lo) * v[i]) / 255;
-        img.data.set([...diverging(value / m), 255], 4 * i);
-      }
-      ctx.putImageData(img, 0, 0);
+      const a = (nu.hi - nu.lo) / 255 / m, b = nu.lo / m;
+      for (let i = 0; i < v.length; i++) v[i] = Math.round(127.5 * (1 + b + a * v[i]));
+      paint(c, 25, 25, v);
     });
     return;
   }
