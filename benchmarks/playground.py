@@ -19,6 +19,7 @@ import tempfile
 import time
 
 import httpx
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mlpnet.playground import Limits, create_app, running
@@ -50,7 +51,7 @@ def frame_cost(session, repeats=500):
     return statistics.median(times), len(data)
 
 
-def browser(url, seconds, screenshot=None):
+def browser(url, registry, seconds, screenshot=None):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -106,9 +107,14 @@ def browser(url, seconds, screenshot=None):
             time.sleep(max(0.0, 3.0 - seconds))
             find("pause").click()
             time.sleep(0.3)
-            webdriver.ActionChains(driver).move_to_element_with_offset(
-                find("boundary"), 60, -40
-            ).click().perform()
+            # show the backward pass of the sample the network gets most wrong
+            (session,) = [s for s in registry.sessions.values() if s.config.dataset == "spiral"]
+            worst = int(np.argmax(np.abs(session.net.predict(session.X) - session.Y)))
+            js(
+                "window.playground.selected = arguments[0]; fetch(`/api/select/${window.playground"
+                ".sid}`, {method: 'POST', body: JSON.stringify({sample: arguments[0]})})",
+                worst,
+            )
             time.sleep(0.5)
             driver.save_screenshot(screenshot)
             print(f"wrote {screenshot}")
@@ -163,7 +169,9 @@ def main():
         )
         httpx.post(f"{url}api/control/{sid}/pause")
         if args.browser or args.screenshot:
-            received, drawn = browser(url, args.seconds if args.browser else 2.0, args.screenshot)
+            received, drawn = browser(
+                url, registry, args.seconds if args.browser else 2.0, args.screenshot
+            )
             print(f"chromium (headless): {received:.1f} frames/s received, {drawn:.1f} drawn")
 
 
