@@ -27,8 +27,9 @@ from starlette.testclient import TestClient  # noqa: E402
 import mlpnet  # noqa: E402
 from mlpnet.gradcheck import finite_difference_gradient  # noqa: E402
 from mlpnet.playground import Config, Limits, create_app, running  # noqa: E402
+from mlpnet.playground.frames import GRID, backprop_detail  # noqa: E402
 from mlpnet.playground.problems import DATASETS, OPTIMIZERS, circles, dataset, spiral  # noqa: E402
-from mlpnet.playground.session import GRID, Session, backprop_detail  # noqa: E402
+from mlpnet.playground.session import Session  # noqa: E402
 from mlpnet.playground.surface import loss_surface  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

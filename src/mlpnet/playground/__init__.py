@@ -15,8 +15,8 @@ unit's 25 × 25 picture the same way, the per-layer gradient norms, epoch and lo
 
 Per-session limits (`Limits`): hidden layers, units per layer, samples, epochs per second, open
 tabs, frames per second. Modules: `problems` (data sets, configuration, exported script),
-`session` (the training thread and the frames), `surface` (the four-point loss surface), `app`
-(routes and the SSE stream). Only `problems` and `session` are imported without the extra.
+`session` (the training thread), `frames` (what a frame carries), `surface` (the four-point loss
+surface), `app` (routes and the SSE stream). All but `app` work without the extra.
 """
 
 from __future__ import annotations
