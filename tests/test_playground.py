@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -285,6 +286,27 @@ def test_sessions_are_limited_and_freed():
         c.post(f"/api/close/{first}")
         assert len(app.state.registry.sessions) == 1
         new_session(c)
+
+
+def test_concurrent_steps_never_train_one_network_twice_at_once():
+    s = Session("t", LIMITS)
+    threads = [threading.Thread(target=s.step) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert s.epoch == 8  # each step one epoch, one after another
+    s.close()
+
+
+def test_a_session_no_stream_has_touched_is_reaped():
+    registry = create_app(LIMITS).state.registry
+    session = registry.create()
+    registry.reap()
+    assert session.sid in registry.sessions
+    session.last_seen -= 60.0
+    registry.reap()
+    assert session.sid not in registry.sessions and session.closed
 
 
 def test_page_and_static_files_are_served(client):

@@ -11,10 +11,12 @@ the training network.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,17 @@ from .problems import Config, Limits, export_script
 __all__ = ["Session"]
 
 EPOCHS_PER_RUN = 10**9  # "start" trains until paused
+
+
+def _one_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a control method under the session's control lock (requests arrive on many threads)."""
+
+    @functools.wraps(method)
+    def serialised(self: Session, *args: Any, **kwargs: Any) -> Any:
+        with self._control:
+            return method(self, *args, **kwargs)
+
+    return serialised
 
 
 class _Pacer(Callback):
@@ -59,7 +72,9 @@ class Session:
         self.sid, self.limits = sid, limits
         self.lock = threading.Lock()
         self._halt = threading.Event()
+        self._control = threading.RLock()  # one control at a time: never two workers on one θ
         self._worker: threading.Thread | None = None
+        self._active = False  # training: set by start, cleared (with a new frame) by the worker
         self.version = 0  # bumped by every change a frame shows
         self.setup_version = 0  # bumped when the data or the architecture changes
         self.run_id = 0  # bumped when θ restarts (client clears its curves)
@@ -85,6 +100,7 @@ class Session:
             self.run_id += 1
             self.version += 1
 
+    @_one_at_a_time
     def configure(self, form: dict[str, Any]) -> Config:
         """Apply the page's values; a change of data or architecture restarts θ.
 
@@ -115,35 +131,42 @@ class Session:
     @property
     def running(self) -> bool:
         """Whether the worker thread is training."""
-        return self._worker is not None and self._worker.is_alive()
+        return self._active
 
+    @_one_at_a_time
     def start(self, epochs: int | None = None) -> None:
         """Train in the worker thread until paused (or for `epochs` epochs)."""
         if self.closed or self.running:
             return
+        self.join()  # a worker that has just stopped by itself: let it finish
         self._halt.clear()
         self._say("")
+        self._active = True
         self._worker = threading.Thread(
             target=self._train, args=(epochs,), name=f"playground-{self.sid[:8]}", daemon=True
         )
         self._worker.start()
 
+    @_one_at_a_time
     def step(self) -> None:
         """One epoch (waits for it: the reply then shows the new epoch)."""
         if not self.running:
             self.start(1)
             self.join()
 
+    @_one_at_a_time
     def pause(self) -> None:
         """Stop training after the current epoch."""
         self._halt.set()
         self.join()
 
+    @_one_at_a_time
     def reset(self) -> None:
         """Back to epoch 0: θ redrawn from the seed, a fresh optimizer."""
         self.pause()
         self._build(self.config)
 
+    @_one_at_a_time
     def close(self) -> None:
         """Stop the worker and mark the session dead (its stream ends)."""
         self.closed = True
@@ -187,6 +210,10 @@ class Session:
                 self._say(f"stopped: {history.stop_reason} (loss {self.loss:.4g})")
         except (TrainingDiverged, ValueError, ImportError) as err:
             self._say(str(err))
+        finally:
+            with self.lock:
+                self._active = False
+                self.version += 1  # a last frame says the training stopped
 
     def _publish(self, loss: float, norms: tuple[float, ...]) -> None:
         with self.lock:
