@@ -271,7 +271,8 @@ def test_bad_parameters_show_a_message_and_the_server_keeps_serving(page):
     page.set("batch-size", "")
     page.set("layers", "4,4")
     page.wait(lambda: page("message").text == "")
-    assert len(page("neurons").find_elements(By.TAG_NAME, "canvas")) == 8
+    # the new architecture arrives by the event stream, after the POST has answered
+    page.wait(lambda: len(page("neurons").find_elements(By.TAG_NAME, "canvas")) == 8)
     page.step()
 
 
