@@ -1,4 +1,4 @@
-"""The ``mlpnet`` command line: train, evaluate, predict, gradcheck, demo and bench.
+"""The ``mlpnet`` command line: train, evaluate, predict, gradcheck, demo, bench, download, export, playground.
 
 Every command checks its arguments through the library, which raises ``ValueError``,
 ``FileNotFoundError`` or `mlpnet.TrainingDiverged` with a message naming the problem, and for a
@@ -16,7 +16,8 @@ data, classes), so that ``evaluate`` and ``predict`` need no repeated options.
 
 Modules: ``_data`` (data sets, tables, targets), ``_build`` (network, optimizer and split from
 the options), ``_train``, ``_evaluate`` (evaluate, predict), ``_tools`` (gradcheck, bench),
-``_demo``.
+``_demo``, ``_download`` (MNIST), ``_export`` (ONNX); the playground's command lives in
+`mlpnet.playground`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import click
 import mlpnet
 
 from ..errors import TrainingDiverged
+from ..playground.command import playground
 from ._demo import demo
 from ._download import download
 from ._evaluate import evaluate, predict
@@ -128,6 +130,7 @@ for _command in (train, evaluate, predict, gradcheck, demo, bench):
     cli.add_command(_command)
 cli.add_command(export)
 cli.add_command(download)
+cli.add_command(playground)
 
 
 def main() -> None:
