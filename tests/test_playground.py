@@ -365,19 +365,19 @@ def test_export_round_trip_and_script_reproduce_the_run(client, tmp_path):
 
 
 def test_loss_surface_paths_follow_the_optimizers():
-    s = loss_surface(lr=1.0, start=(-2.0, -1.0), steps=40)
+    s = loss_surface(lr=1.0, start=(1.0, 2.0), steps=40)
     J = np.array(s["J"])
     assert J.shape == (60, 60)
     for name in ("GD", "Armijo", "SGD"):
-        assert s["paths"][name]["w"][0] == [-2.0, -1.0] and len(s["paths"][name]["w"]) == 41
+        assert s["paths"][name]["w"][0] == [1.0, 2.0] and len(s["paths"][name]["w"]) == 41
     assert np.all(np.diff(s["paths"]["Armijo"]["J"]) <= 1e-12)  # sufficient decrease every step
     assert s["paths"]["Armijo"]["J"][-1] < s["paths"]["Armijo"]["J"][0]
     # the grid, computed in one vectorised pass, agrees with the network's own objective
     unit = mlpnet.Network([2, 1], output_activation="sigmoid", dtype="float64")
-    X, Y = mlpnet.datasets.four_points()
-    w11, w12 = np.linspace(-3, 4, 60)[7], np.linspace(4, -2, 60)[11]
+    X, y = mlpnet.datasets.four_points()
+    w11, w12 = np.linspace(-5, 3, 60)[7], np.linspace(4, -3, 60)[11]
     unit.params = [w11, w12, 0.0]
-    assert J[11, 7] == pytest.approx(unit.loss(X, Y, "squared_error"), abs=1e-4)
+    assert J[11, 7] == pytest.approx(unit.loss(X, y[:, None], "squared_error"), abs=1e-4)
 
 
 # -- a real server ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The ``mlpnet`` command line: train, evaluate, predict, gradcheck, demo, bench, download, export, playground.
+"""The ``mlpnet`` command line: train, evaluate, predict, gradcheck, demo, bench and more.
 
 Every command checks its arguments through the library, which raises ``ValueError``,
 ``FileNotFoundError`` or `mlpnet.TrainingDiverged` with a message naming the problem, and for a

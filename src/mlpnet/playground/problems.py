@@ -76,7 +76,8 @@ def dataset(name: str, n: int = 200, seed: int | None = 0) -> tuple[Array, Array
     if name == "xor":
         return xor()
     if name == "four_points":
-        return four_points()
+        X, y = four_points()
+        return X, y.reshape(-1, 1)
     if name == "two_class":
         X, y = two_class(n, seed=seed)
         return X, y.astype(np.float64).reshape(-1, 1)

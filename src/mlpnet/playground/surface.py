@@ -20,7 +20,7 @@ from mlpnet.optim import SGD, Armijo, GradientDescent, as_objective
 
 __all__ = ["loss_surface"]
 
-W11, W12 = (-3.0, 4.0), (-2.0, 4.0)  # the drawn window, as in examples/loss_surface.py
+W11, W12 = (-5.0, 3.0), (-3.0, 4.0)  # the drawn window, as in examples/loss_surface.py
 SURFACE_GRID = 60
 MAX_STEPS = 500
 
@@ -37,7 +37,7 @@ def _objective(unit: Any, X: np.ndarray, Y: np.ndarray) -> Any:
 
 
 def loss_surface(
-    lr: float = 1.0, start: tuple[float, float] = (-2.0, -1.0), steps: int = 100, seed: int = 0
+    lr: float = 1.0, start: tuple[float, float] = (1.0, 2.0), steps: int = 100, seed: int = 0
 ) -> dict[str, Any]:
     """J over a SURFACE_GRID² grid of (w₁₁, w₁₂), and the three methods' paths from `start`.
 
@@ -54,7 +54,8 @@ def loss_surface(
     start_w = np.asarray(start, dtype=np.float64)
     if start_w.shape != (2,) or not np.all(np.isfinite(start_w)) or np.abs(start_w).max() > 10:
         raise ValueError(f"start must be two numbers in [-10, 10], got {start!r}")
-    X, Y = four_points()
+    X, y = four_points()
+    Y = y.reshape(-1, 1)
     unit = mlpnet.Network([2, 1], output_activation="sigmoid", dtype="float64")
     everything = _objective(unit, X, Y)
     a = np.linspace(*W11, SURFACE_GRID)

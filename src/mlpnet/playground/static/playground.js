@@ -9,7 +9,7 @@ const LAYER_COLORS = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#3
 const state = {
   sid: null, setup: null, frame: null, pending: null, run: -1, losses: [], norms: [],
   lastEpoch: -1, frames: 0, fpsStart: performance.now(), fpsCount: 0, fps: 0,
-  serverMessage: "", selected: null, busy: 0, draws: 0, surface: null, surfaceStart: [-2, -1], surfaceAnim: 0,
+  serverMessage: "", selected: null, busy: 0, draws: 0, surface: null, surfaceStart: [1, 2], surfaceAnim: 0,
 };
 window.playground = state; // for the browser tests
 state.errors = [];
