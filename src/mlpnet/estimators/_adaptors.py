@@ -113,10 +113,34 @@ class Penalized:
         """θ of the network (live)."""
         return self.net.params
 
-    def objective(self, X: Any, Y: Any, loss: Any, check: bool = True) -> PenalizedObjective:
-        """Return J_α on (X, Y): the network's objective plus the L2 term for ``len(X)`` rows."""
-        inner = self.net.objective(X, Y, loss, check=check)
-        return PenalizedObjective(inner, self, self.alpha / len(inner.X))
+    def objective(
+        self,
+        X: Any,
+        Y: Any,
+        loss: Any,
+        check: bool = True,
+        sample_weight: Any = None,
+        masks: Any = None,
+    ) -> PenalizedObjective:
+        """Return J_α on (X, Y): the network's objective plus the L2 term for ``len(X)`` rows.
+
+        With sample weights the L2 term is (α / 2 Σw) Σ_l ‖W_l‖², as scikit-learn's: integer
+        weights then equal repeated rows in the penalty too.
+        """
+        inner = self.net.objective(
+            X, Y, loss, check=check, sample_weight=sample_weight, masks=masks
+        )
+        mass = len(inner.X) if sample_weight is None else float(np.sum(sample_weight))
+        return PenalizedObjective(inner, self, self.alpha / mass if mass > 0 else 0.0)
+
+    @property
+    def dropout_rates(self) -> list[float]:
+        """The network's dropout rates."""
+        return self.net.dropout_rates
+
+    def dropout_masks(self, n: int, rng: Any, rate: float | None = None) -> Any:
+        """The network's dropout masks for n rows (see `mlpnet.Network.dropout_masks`)."""
+        return self.net.dropout_masks(n, rng, rate)
 
     def loss_and_gradient(self, X: Any, Y: Any, loss: Any) -> tuple[float, Array]:
         """``(J_α, ∇J_α)`` at the current θ."""
