@@ -221,6 +221,11 @@ class SklearnRules(Callback):
         self.validation, self.step_size, self.stopping = validation, step_size, stopping
         self.converged = False
         self.max_fun_reached = False
+        if validation is not None:  # (X_val, y_val, Y_val, w_val): one objective for every epoch
+            X_val, self.y_val, Y_val, self.w_val = validation
+            self.val_objective = est._net.objective(
+                X_val, Y_val, est._loss_fn, sample_weight=self.w_val
+            )
 
     def on_epoch_end(self, epoch: int, logs: EpochLogs) -> bool:
         est = self.est
@@ -262,16 +267,22 @@ class SklearnRules(Callback):
         """scikit-learn's ``_update_no_improvement_count``."""
         est = self.est
         if self.validation is not None:
-            score = est._validation_score(*self.validation)
+            score, loss = est._validate(self.val_objective, self.y_val, self.w_val)
             est.validation_scores_.append(score)
+            est.validation_loss_curve_.append(loss)
             if est.verbose:
-                print(f"Validation score: {score:f}")
-            if not score >= est.best_validation_score_ + est.tol:  # NaN counts as no improvement
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
+                print(f"Validation score: {score:f}, validation loss: {loss:.8f}")
+            if est.early_stopping_metric == "loss":  # lower is better
+                improved = loss <= est.best_validation_loss_ - est.tol
+                best = loss < est.best_validation_loss_
+            else:  # scikit-learn's rule on the score: higher is better
+                improved = score >= est.best_validation_score_ + est.tol
+                best = score > est.best_validation_score_
+            # NaN compares False: it counts as no improvement
+            est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+            est.best_validation_score_ = max(est.best_validation_score_, score)
+            est.best_validation_loss_ = min(est.best_validation_loss_, loss)
+            if best:
                 np.copyto(est._best_theta, self.model.params)
         else:
             last = est.loss_curve_[-1]
