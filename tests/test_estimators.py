@@ -209,7 +209,9 @@ def test_same_steps_as_sklearn(iris, params):
         # Same arithmetic in another order: the BLAS kernel (AVX-512 on Skylake-X, Haswell's on
         # AMD EPYC) and its thread split change the last bits, so equal to rounding, not to the bit.
         if params.get("early_stopping"):
-            np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-9)
+            np.testing.assert_allclose(
+                ours.validation_scores_, theirs.validation_scores_, rtol=1e-9
+            )
         else:  # None on both sides, which assert_allclose cannot subtract
             np.testing.assert_allclose(ours.best_loss_, theirs.best_loss_, rtol=1e-9)
             assert ours.validation_scores_ is theirs.validation_scores_ is None

@@ -65,7 +65,9 @@ def test_dropout_gradient_of_the_sampled_subnetwork_is_exact(sizes, act, p, seed
     rng = np.random.default_rng(seed)
     X, Y = rng.standard_normal((5, sizes[0])), rng.standard_normal((5, sizes[-1]))
     masks = net.dropout_masks(5, rng)
-    assert masks[-1] is None and all(M.shape == (5, n) for M, n in zip(masks, sizes[1:-1]))
+    assert masks[-1] is None and all(
+        M.shape == (5, n) for M, n in zip(masks, sizes[1:-1], strict=False)
+    )
     w = rng.uniform(0.1, 2.0, 5)
     _, g = net.loss_and_gradient(X, Y, "half_squared_error", sample_weight=w, masks=masks)
     objective = net.objective(X, Y, "half_squared_error", sample_weight=w, masks=masks)

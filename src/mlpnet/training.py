@@ -175,7 +175,7 @@ def fit(
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
         batches = (
-            _full_batches(data, n if w is None else float(w.sum()), model, w, masks)
+            _full_batches(data, n if w is None else float(w.sum()), model, w, masks, loss)
             if full
             else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks)
         )
@@ -469,14 +469,14 @@ def _mask_source(model: Trainable, dropout: float | None, rng: Any) -> Any:
 
 
 def _full_batches(
-    objective: Objective, mass: float, model: Trainable, w: Array | None, masks: Any
+    objective: Objective, mass: float, model: Trainable, w: Array | None, masks: Any, loss: Any
 ) -> Any:
     def epoch_batches(epoch: int) -> Iterator[tuple[Objective, float, bool]]:
         if masks is None:
             yield objective, mass, True
         else:  # a sub-network sampled afresh for each step
             X, Y = objective.X, objective.Y  # type: ignore[attr-defined]
-            yield _objective(model, X, Y, objective.loss, w, masks(len(X))), mass, True  # type: ignore[attr-defined]
+            yield _objective(model, X, Y, loss, w, masks(len(X))), mass, True
 
     return epoch_batches
 

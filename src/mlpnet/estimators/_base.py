@@ -320,7 +320,8 @@ class BaseMLP(BaseEstimator):
         # the same random_state starts from the same weights as sklearn.neural_network. With one
         # activation per hidden layer each uses its own factor, the output layer that of the
         # last hidden layer (scikit-learn's rule when they are all the same).
-        for layer, act in zip(net.layers, [*activations, activations[-1]], strict=True):
+        last = activations[-1] if activations else ACTIVATIONS.get(str(self.activation), "relu")
+        for layer, act in zip(net.layers, [*activations, last], strict=True):
             factor = 2.0 if act == "sigmoid" else 6.0
             bound = np.sqrt(factor / (layer.n_in + layer.n_out))
             coef = self._random_state.uniform(-bound, bound, (layer.n_in, layer.n_out))
