@@ -1,6 +1,6 @@
 """Measure what the estimator features buy and cost (issue 13).
 
-    python benchmarks/estimator_features.py                # everything (≈ 2 minutes on 2 cores)
+    python benchmarks/estimator_features.py                # everything (≈ 3 minutes on 2 cores)
     python benchmarks/estimator_features.py --quick        # smaller data, fewer repeats
     python benchmarks/estimator_features.py fused costs    # only some parts
 
@@ -11,8 +11,9 @@ Parts:
   dropout off: the hot path they must not slow. Run it under another checkout's ``src`` on
   ``PYTHONPATH`` for a before/after comparison.
 - ``costs``: fit time with each feature on ÷ off, same data and network, batch 100, the runs of
-  each pair interleaved and the minimum of the repeats kept (robust to a loaded machine): the
-  engine's ``fit`` (plain SGD, fused when nothing is on) and ``MLPClassifier`` (adam).
+  each pair interleaved, minimum and median of the repeats (one BLAS thread by default, which
+  keeps the ratios stable on a loaded machine): the engine's ``fit`` (plain SGD, fused when
+  nothing is on) and ``MLPClassifier`` (adam).
 - ``class_weight``: minority recall on a 95/5 problem, ``class_weight=None`` vs ``"balanced"``.
 - ``dropout``: held-out log-loss of an over-parameterised fit (digits, 300 training images,
   two hidden layers of 256, trained to a near-zero training loss) with and without dropout.
@@ -60,20 +61,23 @@ def epoch_seconds(X: np.ndarray, y: np.ndarray, repeats: int, **fit_kwargs: obje
 def part_fused(n: int, repeats: int) -> None:
     X, y = synthetic(n)
     epoch_seconds(X[:1000], y[:1000], 1)  # warm up BLAS and the allocator
-    s = epoch_seconds(X, y, repeats)
-    print(f"fused SGD epoch, {n} rows, batch 100, 784-200-10: {s:.4f} s (min of {repeats})")
+    ts = [epoch_seconds(X, y, 1) for _ in range(repeats)]
+    print(
+        f"fused SGD epoch, {n} rows, batch 100, 784-200-10: min {min(ts):.4f} s, median "
+        f"{np.median(ts):.4f} s ({repeats} runs)"
+    )
     print(f"  mlpnet imported from {os.path.dirname(mlpnet.__file__)}")
 
 
-def interleaved(runs: dict[str, object], repeats: int) -> dict[str, float]:
-    """Minimum time of each callable, the callables run in turn `repeats` times."""
-    best = dict.fromkeys(runs, np.inf)
+def interleaved(runs: dict[str, object], repeats: int) -> dict[str, list[float]]:
+    """Times of each callable, the callables run in turn `repeats` times."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
             start = time.perf_counter()
             run()  # type: ignore[operator]
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 def part_costs(n: int, repeats: int) -> None:
@@ -90,9 +94,7 @@ def part_costs(n: int, repeats: int) -> None:
         "sample_weight": engine(sample_weight=w),
         "dropout=0.2": engine(dropout=0.2),
     }
-    print(
-        f"engine Network.fit, SGD batch 100, one epoch of {n} rows, 784-200-10 (min of {repeats}):"
-    )
+    print(f"engine Network.fit, SGD batch 100, one epoch of {n} rows, 784-200-10, {repeats} runs:")
     _table(interleaved(engine_runs, repeats))
 
     def estimator(fit_kw: dict | None = None, **params: object) -> object:
@@ -113,14 +115,18 @@ def part_costs(n: int, repeats: int) -> None:
         "dropout=0.2": estimator(dropout=0.2),
         "activation=['relu']": estimator(activation=["relu"]),
     }
-    print(f"MLPClassifier(adam), batch 100, one epoch of {n} rows, 784-200-10 (min of {repeats}):")
+    print(f"MLPClassifier(adam), batch 100, one epoch of {n} rows, 784-200-10, {repeats} runs:")
     _table(interleaved(estimator_runs, repeats))
 
 
-def _table(times: dict[str, float]) -> None:
-    off = times["off"]
-    for name, t in times.items():
-        print(f"  {name:26s} {t:8.4f} s   {t / off:6.3f} × off   ({100 * (t / off - 1):+.1f} %)")
+def _table(times: dict[str, list[float]]) -> None:
+    off, off_median = min(times["off"]), float(np.median(times["off"]))
+    for name, ts in times.items():
+        t, median = min(ts), float(np.median(ts))
+        print(
+            f"  {name:26s} min {t:7.4f} s  {100 * (t / off - 1):+6.1f} %   "
+            f"median {median:7.4f} s  {100 * (median / off_median - 1):+6.1f} %"
+        )
 
 
 def part_class_weight() -> None:
@@ -192,10 +198,20 @@ def main() -> None:
     parser.add_argument("parts", nargs="*", default=["fused", "costs", "class_weight", "dropout"])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="BLAS threads (default 1: stable on a busy machine)"
+    )
     args = parser.parse_args()
-    n = 5000 if args.quick else 20000
-    repeats = args.repeats or (3 if args.quick else 7)
+    n = 2000 if args.quick else 5000
+    repeats = args.repeats or (5 if args.quick else 25)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - timings then use BLAS's own thread count
+        limits = None
+    else:
+        limits = threadpool_limits(args.threads)
+        print(f"BLAS threads: {args.threads}")
     for part in args.parts:
         if part == "fused":
             part_fused(n, repeats)
@@ -208,6 +224,8 @@ def main() -> None:
         else:
             parser.error(f"unknown part {part!r}")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    if limits is not None:
+        limits.restore_original_limits()
 
 
 if __name__ == "__main__":
