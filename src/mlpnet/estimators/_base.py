@@ -224,8 +224,9 @@ class BaseMLP(BaseEstimator):
             Class labels (or a label indicator matrix) for classification, values for regression.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights w_i ≥ 0 of the samples: each batch minimises Σ w_i ℓ_i / Σ w_i plus the L2
-            term (α / 2Σw) Σ‖W‖², so integer weights equal repeated rows (exactly for the
-            full-batch solvers). The validation split of early stopping is weighted too.
+            term (α / 2Σw) Σ‖W‖², so integer weights equal repeated rows (to rounding on full
+            batches; with dropout only in expectation, since a repeated row draws its own mask).
+            The validation split of early stopping is weighted too.
 
         Returns
         -------
