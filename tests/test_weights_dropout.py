@@ -185,36 +185,19 @@ def test_bad_dropout_is_refused():
 def test_dropout_training_is_seeded_and_differs_from_none():
     X, y = mlpnet.datasets.two_class(n=200, seed=0)
 
-    def train(**kw):
-        net = mlpnet.Network([2, 16, 2], activation="tanh", seed=0, dtype="float64")
-        net.fit(
-            X,
-            y,
-            loss="softmax_cross_entropy",
-            optimizer=mlpnet.SGD(0.1),
-            batch_size=20,
-            epochs=3,
-            seed=5,
-            **kw,
-        )
+    def train(rate=0.0, **kw):
+        net = mlpnet.Network([2, 16, 2], activation="tanh", seed=0, dtype="float64", dropout=rate)
+        net.fit(X, y, loss="softmax_cross_entropy", optimizer=mlpnet.SGD(0.1), batch_size=20,
+                epochs=3, seed=5, **kw)  # fmt: skip
         return net.params
 
     np.testing.assert_array_equal(train(dropout=0.3), train(dropout=0.3))
     assert not np.allclose(train(dropout=0.3), train())
     assert not np.allclose(train(dropout=0.3), train(dropout=0.3, sample_weight=np.arange(200) % 3))
     np.testing.assert_array_equal(train(dropout=0.0), train())
-    # the layers' own rate is what fit uses by default
-    net = mlpnet.Network([2, 16, 2], activation="tanh", seed=0, dtype="float64", dropout=0.3)
-    net.fit(
-        X,
-        y,
-        loss="softmax_cross_entropy",
-        optimizer=mlpnet.SGD(0.1),
-        batch_size=20,
-        epochs=3,
-        seed=5,
-    )
-    np.testing.assert_array_equal(net.params, train(dropout=0.3))
+    # the layers' own rate is what fit uses by default, and fit(dropout=0) switches it off
+    np.testing.assert_array_equal(train(0.3), train(dropout=0.3))
+    np.testing.assert_array_equal(train(0.3, dropout=0.0), train())
 
 
 def test_full_batch_dropout_draws_a_new_mask_every_step():
