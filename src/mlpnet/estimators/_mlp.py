@@ -106,7 +106,8 @@ _ATTRIBUTES = """\
     best_loss_ : float or None
         Smallest epoch loss; None with early stopping (then see ``best_validation_score_``).
     loss_curve_ : list of float
-        The loss of every epoch (mean over its batches, weighted by their sizes).
+        The loss of every epoch (mean over its batches, weighted by their sizes or, with
+        sample weights, by their total weight).
     validation_scores_ : list of float or None
         Score on the held-out split after every epoch; None without early stopping.
     validation_loss_curve_ : list of float or None
