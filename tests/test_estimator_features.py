@@ -112,10 +112,10 @@ def test_class_weight_multiplies_sample_weights(solver):
 
 def test_class_weight_raises_minority_recall():
     rng = np.random.default_rng(0)
-    n = 1000
+    n = 600
     y = (rng.random(n) < 0.05).astype(int)
     X = rng.standard_normal((n, 2)) + 1.2 * y[:, None]
-    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=200, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=100, random_state=0)
     recall = {}
     for cw in (None, "balanced"):
         pred = MLPClassifier(class_weight=cw, **params).fit(X, y).predict(X)

@@ -80,8 +80,9 @@ def draw_masks(
         if not p:
             masks.append(None)
             continue
-        keep = rng.random((n, n_out), dtype=np.float32) >= p
-        M = keep.astype(dtype)
+        U = rng.random((n, n_out), dtype=np.float32)
+        M = U if np.dtype(dtype) == np.float32 else np.empty((n, n_out), dtype=dtype)
+        np.greater_equal(U, np.float32(p), out=M)  # 1 where kept (in place for float32)
         M *= 1.0 / (1.0 - p)
         masks.append(M)
     return masks
