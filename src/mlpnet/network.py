@@ -138,7 +138,7 @@ class Network:
     @property
     def dropout_rates(self) -> list[float]:
         """The dropout rate p_l of each layer's output (0 for the output layer)."""
-        return [layer.dropout for layer in self.layers]
+        return [getattr(layer, "dropout", 0.0) for layer in self.layers]  # 0: pickled before it
 
     def dropout_masks(
         self, n: int, rng: np.random.Generator, rate: float | None = None
@@ -163,7 +163,7 @@ class Network:
     def copy(self, dtype: Any = None) -> Network:
         """An independent network with the same architecture and θ (optionally cast to `dtype`)."""
         layers = [
-            Dense(layer.n_in, layer.n_out, layer.activation, dropout=layer.dropout)
+            Dense(layer.n_in, layer.n_out, layer.activation, dropout=getattr(layer, "dropout", 0.0))
             for layer in self.layers
         ]
         net = Network(layers, dtype=self._dtype if dtype is None else dtype)
@@ -339,7 +339,7 @@ class Network:
             "dtype": self._dtype.name,
             "layers": [
                 {"n_in": l.n_in, "n_out": l.n_out, "activation": activation_spec(l.activation)}
-                | ({"dropout": l.dropout} if l.dropout else {})  # training-time only
+                | ({"dropout": l.dropout} if getattr(l, "dropout", 0.0) else {})  # training only
                 for l in self.layers
             ],
         }
