@@ -19,9 +19,26 @@ CHECKED = [
     MLPRegressor(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=100, random_state=0),
     MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0),
     MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0),
+    # this library's additions switched on: they must not break any of scikit-learn's checks
+    MLPClassifier(
+        hidden_layer_sizes=(8, 8),
+        activation=["tanh", "relu"],
+        dropout=0.1,
+        learning_rate_init=0.01,
+        max_iter=100,
+        random_state=0,
+    ),
 ]
 
 
-@parametrize_with_checks(CHECKED)
+def expected_failures(estimator):
+    """Dropout draws one mask per row: a row weighted 3 sees one sub-network per step, the same row
+    repeated three times sees three, so integer weights cannot equal repeated rows bit for bit."""
+    if getattr(estimator, "dropout", 0.0):
+        return {"check_sample_weight_equivalence_on_dense_data": "dropout masks are drawn per row"}
+    return {}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

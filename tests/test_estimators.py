@@ -244,7 +244,12 @@ def test_fitted_attributes_and_params(iris):
 def test_defaults_mirror_sklearn():
     for ours, theirs in ((MLPClassifier(), SkMLPClassifier()), (MLPRegressor(), SkMLPRegressor())):
         sk = theirs.get_params()
-        assert {k: v for k, v in ours.get_params().items() if k != "dtype"} == sk
+        ours = ours.get_params()
+        extras = {"dtype": None, "dropout": 0.0, "early_stopping_metric": "score"}
+        if "class_weight" in ours:
+            extras["class_weight"] = None
+        assert {k: v for k, v in ours.items() if k not in extras} == sk
+        assert {k: ours[k] for k in extras} == extras  # this library's additions, off by default
 
 
 def test_feature_names_from_a_dataframe(iris):

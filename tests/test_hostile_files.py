@@ -11,6 +11,7 @@ multiple of the file's size, where the unchecked reader took 5.5 s and +1 GB for
 Files are written to a RAM folder (/dev/shm) where there is one, so disk writes don't dominate.
 """
 
+import io
 import os
 import shutil
 import tempfile
@@ -234,3 +235,25 @@ def test_data_errors_on_the_command_line_say_where(tmp_path, text, options, mess
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert line == f"error: {path}: {line.split(': ', 2)[2]}" and message in line, line
+
+
+def test_dropout_rates_survive_a_round_trip_and_bad_ones_are_refused(tmp_path):
+    import json
+    import zipfile
+
+    net = mlpnet.Network([3, 4, 2], dropout=0.25, seed=0)
+    net.save(tmp_path / "d.npz")
+    assert [layer.dropout for layer in mlpnet.load(tmp_path / "d.npz").layers] == [0.25, 0.0]
+    with zipfile.ZipFile(tmp_path / "d.npz") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    spec = json.loads(np.load(tmp_path / "d.npz")["spec"].item())
+    for rate in (1.0, -0.1, "0.5", None):
+        spec["layers"][0]["dropout"] = rate
+        buffer = io.BytesIO()
+        np.save(buffer, np.array(json.dumps(spec)))
+        bad = tmp_path / "bad.npz"
+        with zipfile.ZipFile(bad, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, buffer.getvalue() if name == "spec.npy" else data)
+        with pytest.raises(ValueError, match=r"bad\.npz.*dropout must be a number in \[0, 1\)"):
+            mlpnet.load(bad)

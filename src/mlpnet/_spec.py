@@ -33,8 +33,8 @@ def network_layout(spec: dict[str, Any]) -> tuple[int, np.dtype]:
     ValueError
         Saying what is wrong (without the file name, which the caller adds): not a network spec,
         an unknown dtype, no layers or too many, a size that is not a positive integer below
-        `MAX_WIDTH`, layers that do not chain, or an activation entry that is not a name (with a
-        finite ``slope`` where given).
+        `MAX_WIDTH`, layers that do not chain, an activation entry that is not a name (with a
+        finite ``slope`` where given), or a ``dropout`` rate outside [0, 1).
     """
     if spec.get("format") != NETWORK_FORMAT:
         raise ValueError("it holds no mlpnet network (no 'format': 'mlpnet.Network' in its spec)")
@@ -55,6 +55,11 @@ def network_layout(spec: dict[str, Any]) -> tuple[int, np.dtype]:
                 f"spec layer {number} has n_in {n_in} but layer {number - 1} has n_out {previous}"
             )
         _activation(layer.get("activation"), number)
+        rate = layer.get("dropout", 0.0)
+        if type(rate) not in (int, float) or not 0.0 <= rate < 1.0:
+            raise ValueError(
+                f"spec layer {number} dropout must be a number in [0, 1), got {_short(rate)}"
+            )
         n_params += n_out * (n_in + 1)
         previous = n_out
     return n_params, np.dtype(dtype)

@@ -85,7 +85,9 @@ class Trainable(Protocol):
         ...
 
     # Optional: ``layer_slices``, a list of slices of θ, one per layer, for per-layer gradient
-    # norms in the history.
+    # norms in the history; ``objective(…, sample_weight=w, masks=M)`` and ``dropout_rates`` /
+    # ``dropout_masks(n, rng, rate)`` for weighted losses and dropout (the fit loop passes these
+    # keywords only when they are used, so a model without them still trains unweighted).
 
 
 Schedule = Callable[[int], float]

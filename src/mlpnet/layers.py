@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._sampling import check_dropout
 from ._types import Array
 from .activations import get_activation
 from .initializers import get_initializer
@@ -32,9 +33,20 @@ class Dense:
         ψ; see `mlpnet.activations`. Default ``"identity"``.
     init : str, callable or None
         Initialiser for W (see `mlpnet.initializers`); None lets the network choose.
+    dropout : float, default 0.0
+        Rate p (0 ≤ p < 1) of inverted dropout on this layer's output while training: each unit
+        is kept with probability 1 − p and scaled by 1/(1 − p). Never applied by ``__call__`` or
+        the network's ``predict``; refused on a network's output layer.
     """
 
-    def __init__(self, n_in: int, n_out: int, activation: Any = "identity", init: Any = None):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: Any = "identity",
+        init: Any = None,
+        dropout: float = 0.0,
+    ):
         for name, value in (("n_in", n_in), ("n_out", n_out)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -43,6 +55,7 @@ class Dense:
         if init is not None:
             get_initializer(init)  # refuse a bad name now, not when the network is built
         self.init = init
+        self.dropout = check_dropout(dropout)
         own = np.zeros(self.n_out * (self.n_in + 1), dtype=np.float64)
         self._W = own[: self.n_out * self.n_in].reshape(self.n_out, self.n_in)
         self._b = own[self.n_out * self.n_in :]
@@ -87,7 +100,8 @@ class Dense:
 
     def __repr__(self) -> str:
         act = getattr(self.activation, "name", repr(self.activation))
-        return f"Dense({self.n_in}, {self.n_out}, activation={act!r})"
+        drop = f", dropout={self.dropout!r}" if self.dropout else ""
+        return f"Dense({self.n_in}, {self.n_out}, activation={act!r}{drop})"
 
 
 def _same_shape(value: ArrayLike, shape: tuple[int, ...], name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import backprop
 from ._checks import check_finite, check_X, check_Y
+from ._sampling import check_dropout, check_sample_weight, draw_masks, normalized
 from ._spec import NETWORK_FORMAT, network_layout
 from ._theta import layer_slices, layer_views, n_params
 from ._types import Array
@@ -52,6 +53,10 @@ class Network:
         Seed of the `numpy.random.Generator` that draws θ.
     dtype : {"float32", "float64"}
         Floating type of θ and of every computation.
+    dropout : float, default 0.0
+        Rate p of inverted dropout on every hidden layer's output while training (sets each hidden
+        `Dense`'s ``dropout``; with Dense layers given, their own rates are kept unless this is
+        non-zero). Training draws the masks (``fit(seed=…)``); ``predict`` never drops.
 
     Attributes
     ----------
@@ -79,9 +84,19 @@ class Network:
         init: Any = None,
         seed: int | None = None,
         dtype: Any = "float32",
+        dropout: float = 0.0,
     ) -> None:
         self._dtype = _check_dtype(dtype)
         self.layers = _build_layers(layers, activation, output_activation)
+        dropout = check_dropout(dropout)
+        for layer in self.layers[:-1]:
+            if dropout or not hasattr(layer, "dropout"):
+                layer.dropout = dropout
+        if getattr(self.layers[-1], "dropout", 0.0):
+            raise ValueError(
+                f"dropout is for hidden layers; the output layer has dropout="
+                f"{self.layers[-1].dropout}"
+            )
         if init is not None:
             get_initializer(init)
         self.sizes = [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
@@ -122,13 +137,36 @@ class Network:
         return self._dtype
 
     @property
+    def dropout_rates(self) -> list[float]:
+        """The dropout rate p_l of each layer's output (0 for the output layer)."""
+        return [getattr(layer, "dropout", 0.0) for layer in self.layers]  # 0: pickled before it
+
+    def dropout_masks(
+        self, n: int, rng: np.random.Generator, rate: float | None = None
+    ) -> list[Array | None] | None:
+        """Draw inverted-dropout masks M_l for a batch of `n` rows, one per layer (None: no drop).
+
+        Each hidden unit is kept with probability 1 − p_l and scaled by 1/(1 − p_l); `rate`, if
+        given, replaces every hidden layer's own p_l. Returns None when no layer drops. Pass the
+        result as ``masks=`` to `objective` or `loss_and_gradient` to train (or gradient-check)
+        the sampled sub-network.
+        """
+        rates = self.dropout_rates
+        if rate is not None:
+            rates = [check_dropout(rate)] * (len(rates) - 1) + [0.0]
+        return draw_masks(rates, n, self.sizes[1:], self._dtype, rng)
+
+    @property
     def layer_slices(self) -> list[slice]:
         """The slice of θ (and of ∇θ) holding [vec(W_l), b_l] for each layer."""
         return layer_slices(self.sizes)
 
     def copy(self, dtype: Any = None) -> Network:
         """An independent network with the same architecture and θ (optionally cast to `dtype`)."""
-        layers = [Dense(layer.n_in, layer.n_out, layer.activation) for layer in self.layers]
+        layers = [
+            Dense(layer.n_in, layer.n_out, layer.activation, dropout=getattr(layer, "dropout", 0.0))
+            for layer in self.layers
+        ]
         net = Network(layers, dtype=self._dtype if dtype is None else dtype)
         net._theta[...] = self._theta
         return net
@@ -209,26 +247,71 @@ class Network:
         backprop.backward(self._views, self._acts, cache, delta, layer_views(grad, self.sizes))
         return grad
 
-    def loss(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> float:
-        """J = mean over the rows of the per-sample loss, at the current θ."""
-        return self.objective(X, Y, loss).value(self._theta)
+    def loss(
+        self, X: ArrayLike, Y: ArrayLike, loss: Any, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """J = mean over the rows of the per-sample loss (Σ w_i ℓ_i / Σ w_i if weighted)."""
+        return self.objective(X, Y, loss, sample_weight=sample_weight).value(self._theta)
 
-    def loss_and_gradient(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> tuple[float, Array]:
-        """``(J, ∇θ J)`` at the current θ, by backpropagation; ∇θ J has the layout of `params`."""
-        J, grad = self.objective(X, Y, loss)(self._theta)
+    def loss_and_gradient(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        loss: Any,
+        sample_weight: ArrayLike | None = None,
+        masks: Sequence[Array | None] | None = None,
+    ) -> tuple[float, Array]:
+        """``(J, ∇θ J)`` at the current θ, by backpropagation; ∇θ J has the layout of `params`.
+
+        `sample_weight` (w_i ≥ 0) makes J = Σ w_i ℓ_i / Σ w_i; `masks` (from `dropout_masks`)
+        makes it J of that sampled sub-network, whose gradient this is exactly.
+        """
+        J, grad = self.objective(X, Y, loss, sample_weight=sample_weight, masks=masks)(self._theta)
         return J, grad.copy()
 
-    def objective(self, X: ArrayLike, Y: ArrayLike, loss: Any, *, check: bool = True) -> Objective:
+    def objective(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        loss: Any,
+        *,
+        check: bool = True,
+        sample_weight: ArrayLike | None = None,
+        masks: Sequence[Array | None] | None = None,
+    ) -> Objective:
         """J on the data (X, Y) as a function of θ, for optimizers (see `Objective`).
 
         With ``check=False`` the inputs are trusted as they are (the fit loop validates the whole
-        data set once, then builds one objective per mini-batch).
+        data set once, then builds one objective per mini-batch). `sample_weight` gives the
+        weighted mean J = Σ w_i ℓ_i / Σ w_i; `masks` (one per layer, shape ``(n, n_l)`` or None)
+        fix the dropout masks of every evaluation of this objective.
         """
         loss = self._loss_for(loss)
         if check:
             X, one = check_X(X, self.sizes[0], self._dtype)
             Y = check_Y(Y, X.shape[0], self.sizes[-1], loss, self._dtype, one)
-        return Objective(self, X, Y, loss)
+            if sample_weight is not None:
+                sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            if masks is not None:
+                masks = self._check_masks(masks, X.shape[0])
+        weights = None if sample_weight is None else normalized(np.asarray(sample_weight))
+        return Objective(self, X, Y, loss, weights, masks)
+
+    def _check_masks(self, masks: Any, n: int) -> list[Array | None]:
+        masks = list(masks)
+        if len(masks) != len(self.layers) or masks[-1] is not None:
+            raise ValueError(
+                f"masks must be a list of {len(self.layers)} entries (arrays for hidden layers or "
+                "None), the last None"
+            )
+        out: list[Array | None] = []
+        for l, (M, n_out) in enumerate(zip(masks, self.sizes[1:], strict=True), 1):
+            if M is not None:
+                M = np.asarray(M, dtype=self._dtype)
+                if M.shape != (n, n_out):
+                    raise ValueError(f"mask {l} must have shape {(n, n_out)}, got {M.shape}")
+            out.append(M)
+        return out
 
     def _loss_for(self, loss: Any) -> Any:
         loss = get_loss(loss)
@@ -257,6 +340,7 @@ class Network:
             "dtype": self._dtype.name,
             "layers": [
                 {"n_in": l.n_in, "n_out": l.n_out, "activation": activation_spec(l.activation)}
+                | ({"dropout": l.dropout} if getattr(l, "dropout", 0.0) else {})  # training only
                 for l in self.layers
             ],
         }
@@ -275,7 +359,10 @@ class Objective:
     """J(θ) = mean loss of a network on fixed data, as a function of θ; never mutates the network.
 
     ``objective(theta)`` → ``(J, ∇J)`` (forward and backward pass; the gradient is the network's
-    reused buffer), ``objective.value(theta)`` → J (forward pass only).
+    reused buffer), ``objective.value(theta)`` → J (forward pass only). With normalised sample
+    weights ω (``weights``, Σω = 1) J = Σ ω_i ℓ_i; with dropout ``masks`` every evaluation uses the
+    same masks, so J is one deterministic function of θ (the sampled sub-network), which line
+    searches and finite differences can trust.
 
     A line search evaluates J at trial points and then asks for the gradient at the one it accepts;
     ``value`` therefore keeps its forward pass, and a following call at the same θ runs only the
@@ -283,8 +370,17 @@ class Objective:
     without a second forward pass.
     """
 
-    def __init__(self, net: Network, X: Array, Y: Array, loss: Any) -> None:
+    def __init__(
+        self,
+        net: Network,
+        X: Array,
+        Y: Array,
+        loss: Any,
+        weights: Array | None = None,
+        masks: Sequence[Array | None] | None = None,
+    ) -> None:
         self.net, self.X, self.Y, self.loss = net, X, Y, loss
+        self.weights, self.masks = weights, masks
         self.output: Array | None = None
         self._kept: tuple[Array, backprop.Cache] | None = None  # (θ, forward pass) of `value`
 
@@ -319,9 +415,9 @@ class Objective:
         if kept is not None and np.array_equal(kept[0], theta):
             cache = kept[1]
         else:
-            cache = backprop.forward(params, net._acts, self.X)
+            cache = backprop.forward(params, net._acts, self.X, self.masks)
         J, delta = backprop.loss_and_delta(
-            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y
+            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y, self.weights
         )
         self.output = cache.output
         return cache, J, delta
@@ -332,10 +428,12 @@ class Objective:
 
     def value(self, theta: Array) -> float:
         net = self.net
-        cache = backprop.forward(net._params_for(theta), net._acts, self.X)
+        cache = backprop.forward(net._params_for(theta), net._acts, self.X, self.masks)
         self._kept = (np.array(theta, dtype=net.dtype), cache)
         self.output = cache.output
-        return backprop.loss_value(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
+        return backprop.loss_value(
+            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y, self.weights
+        )
 
 
 def load(path: str | PathLike[str]) -> Network:
@@ -362,7 +460,12 @@ def network_from_spec(theta: Array, spec: dict[str, Any], path: str | PathLike[s
     """The network of a spec checked by `network_layout`, with θ (of its length and dtype)."""
     try:
         layers = [
-            Dense(s["n_in"], s["n_out"], activation_from_spec(s["activation"]))
+            Dense(
+                s["n_in"],
+                s["n_out"],
+                activation_from_spec(s["activation"]),
+                dropout=s.get("dropout", 0.0),
+            )
             for s in spec["layers"]
         ]
         net = Network(layers, dtype=spec["dtype"])

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._sampling import check_dropout, check_sample_weight
 from ._types import Array, Objective, Trainable
 from .callbacks import Callback, EarlyStopping
 from .errors import TrainingDiverged
@@ -47,7 +48,9 @@ def fit(
     patience: int | None = None,
     callbacks: Sequence[Callback] = (),
     progress: bool | None = None,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    sample_weight: ArrayLike | None = None,
+    dropout: float | None = None,
 ) -> History:
     """Train ``model`` from its current θ on (X, Y); return the `History`.
 
@@ -69,8 +72,9 @@ def fit(
         last one of an epoch may be smaller). Armijo, exact line search and L-BFGS need None.
     shuffle : bool, default True
         Reshuffle the samples every epoch (mini-batches only).
-    validation_data : (X_val, Y_val), optional
-        Data to report ``val_loss`` (and ``val_accuracy``) on after every epoch.
+    validation_data : (X_val, Y_val) or (X_val, Y_val, w_val), optional
+        Data to report ``val_loss`` (and ``val_accuracy``) on after every epoch; ``w_val`` weighs
+        its rows as `sample_weight` does the training rows.
     tol : float, optional
         Full batch: stop once ‖∇J‖ ≤ tol (before the step). Mini-batches: stop after an epoch
         whose loss is not below the best earlier epoch loss by more than tol.
@@ -82,9 +86,20 @@ def fit(
     progress : bool or None, default None
         Show a tqdm progress bar (per epoch, with the loss and validation figures); None shows it
         only when stderr is a terminal.
-    seed : int or None
-        Seeds the shuffling (``np.random.default_rng``) and a named ``"random_search"``; the same
-        seed and starting θ give the same final θ bit for bit.
+    seed : int, numpy Generator or None
+        Seeds the shuffling (``np.random.default_rng``), the dropout masks and a named
+        ``"random_search"``; the same seed and starting θ give the same final θ bit for bit. A
+        `numpy.random.Generator` is used as it is and advanced, so handing the same one to
+        consecutive calls continues its sequence (two fits of k epochs = one of 2k).
+    sample_weight : array-like of shape (N,), optional
+        Weights w_i ≥ 0 (not all zero) of the rows: each step minimises the weighted mean
+        J_B = Σ_{i∈B} w_i ℓ_i / Σ_{i∈B} w_i over its batch B (scikit-learn's convention), and the
+        epoch loss is the batches' J_B weighted by Σ_{i∈B} w_i. Integer weights on full batches
+        equal repeated rows.
+    dropout : float or None
+        Inverted dropout rate p (0 ≤ p < 1) on every hidden layer's output for this call; None
+        uses the layers' own rates (``Dense.dropout``). A fresh mask is drawn for every step and
+        held fixed within it (line searches see one function); not with L-BFGS.
 
     Returns
     -------
@@ -110,12 +125,27 @@ def fit(
         if validation_data is None:
             raise ValueError(f"patience={patience} needs validation_data to watch")
     callbacks = _check_callbacks(callbacks)
-    shuffle_seed, optimizer_seed = np.random.SeedSequence(seed).spawn(2)
+    if isinstance(seed, np.random.Generator):  # continued by the caller: one stream for all
+        shuffle_seed = drop_rng = seed
+        # a named optimizer is built afresh (random search needs a seed); an object continues
+        optimizer_seed = int(seed.integers(2**63)) if isinstance(optimizer, str) else None
+    else:
+        shuffle_seed, optimizer_seed, drop_seed = np.random.SeedSequence(seed).spawn(3)
+        drop_rng = np.random.default_rng(drop_seed)
     opt = get_optimizer(optimizer, seed=optimizer_seed)
     loss = get_loss(loss)
     data = model.objective(X, Y, loss, check=True)
     X, Y = getattr(data, "X", X), getattr(data, "Y", Y)  # as checked and converted
     n = len(X)
+    w = None if sample_weight is None else check_sample_weight(sample_weight, n)
+    masks = _mask_source(model, dropout, drop_rng)
+    if masks is not None and callable(getattr(opt, "run", None)):
+        raise ValueError(
+            f"{type(opt).__name__} runs on one fixed objective; dropout draws a new one every "
+            "step: use another optimizer or no dropout"
+        )
+    if w is not None:
+        data = _objective(model, X, Y, loss, w)
     full = batch_size is None or batch_size >= n
     if not full and getattr(opt, "full_batch", False):
         raise ValueError(
@@ -129,16 +159,25 @@ def fit(
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
     run = _Run(
-        model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size
+        model,
+        X,
+        Y,
+        loss,
+        validation_data,
+        stoppers,
+        epochs,
+        progress,
+        None if full else batch_size,
+        n if w is None else float(w.sum()),
     )
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
         batches = (
-            _full_batches(data, n)
+            _full_batches(data, n if w is None else float(w.sum()), model, w, masks, loss)
             if full
-            else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed)
+            else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks)
         )
         return run.steps(opt, batches, tol if full else None)
 
@@ -157,8 +196,10 @@ class _Run:
         epochs: int,
         progress: bool | None,
         chunk: int | None = None,
+        mass: float | None = None,
     ) -> None:
         self.model, self.X, self.Y, self.loss = model, X, Y, loss
+        self.mass = len(X) if mass is None else mass  # Σ w_i, or N: what the epoch loss divides
         self.theta = model.params
         self.history = History()
         self.epochs = epochs
@@ -167,14 +208,17 @@ class _Run:
         self.slices = list(getattr(model, "layer_slices", ()))
         self.val: Objective | None = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, Y_val)")
-            self.val = model.objective(*validation_data, loss, check=True)
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a pair (X_val, Y_val) or (X, Y, w)")
+            self.val = model.objective(*validation_data[:2], loss, check=True)
             self.val_XY = (
                 getattr(self.val, "X", validation_data[0]),
                 getattr(self.val, "Y", validation_data[1]),
             )
-            self.val_parts = _parts(model, *self.val_XY, loss, chunk) if chunk else [self.val]
+            w_val = None
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                w_val = check_sample_weight(validation_data[2], len(self.val_XY[0]))
+            self.val_parts = _parts(model, *self.val_XY, loss, chunk or len(self.val_XY[0]), w_val)
         self.progress = progress
         self.bar: Any = None
 
@@ -241,7 +285,7 @@ class _Run:
                     if lr is not None:
                         lrs(float(lr))
                     total += J * size
-                n = len(self.X)
+                n = self.mass
                 reason = self._end_epoch(epoch, total / n, norms, hits / n)
                 if reached_tol or reason:
                     return self._end(reason or "tol")
@@ -303,10 +347,9 @@ class _Run:
         return accuracy(output, objective.Y, self.loss)  # type: ignore[attr-defined]
 
     def _validate(self) -> tuple[float, float]:
-        """Validation loss and accuracy at the current θ, part by part (weighted by size)."""
-        total, hits, n = 0.0, 0.0, len(self.val_XY[0])
-        for part in self.val_parts:
-            size = len(getattr(part, "X", self.val_XY[0]))
+        """Validation loss and accuracy at the current θ, part by part (weighted by mass)."""
+        total, hits, n = 0.0, 0.0, sum(size for _, size in self.val_parts)
+        for part, size in self.val_parts:
             total += float(part.value(self.theta)) * size
             if self.classification:
                 X, Y = getattr(part, "X", self.val_XY[0]), getattr(part, "Y", self.val_XY[1])
@@ -398,44 +441,106 @@ class _Run:
 # -- batches: each epoch yields (objective, batch size, is last of the epoch) --------------------
 
 
-def _full_batches(objective: Objective, n: int) -> Any:
-    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, int, bool]]:
-        yield objective, n, True
+# With sample weights a batch counts by its mass Σ_{i∈B} w_i instead of its size.
+
+
+def _objective(
+    model: Trainable, X: Array, Y: Any, loss: Any, w: Array | None = None, masks: Any = None
+) -> Objective:
+    """``model.objective`` on checked data, passing weights and masks only when there are any."""
+    extra: dict[str, Any] = {}
+    if w is not None:
+        extra["sample_weight"] = w
+    if masks is not None:
+        extra["masks"] = masks
+    return model.objective(X, Y, loss, check=False, **extra)
+
+
+def _mask_source(model: Trainable, dropout: float | None, rng: Any) -> Any:
+    """``n ↦ masks`` for a batch of n rows, or None when nothing drops."""
+    draw = getattr(model, "dropout_masks", None)
+    if dropout is not None:
+        dropout = check_dropout(dropout)
+        if dropout and draw is None:
+            raise ValueError(f"dropout={dropout} needs a model with dropout_masks (a Network)")
+    if draw is None or (dropout == 0.0) or (dropout is None and not any(model.dropout_rates)):
+        return None
+    return lambda n: draw(n, rng, dropout)
+
+
+def _full_batches(
+    objective: Objective, mass: float, model: Trainable, w: Array | None, masks: Any, loss: Any
+) -> Any:
+    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, float, bool]]:
+        if masks is None:
+            yield objective, mass, True
+        else:  # a sub-network sampled afresh for each step
+            X, Y = objective.X, objective.Y  # type: ignore[attr-defined]
+            yield _objective(model, X, Y, loss, w, masks(len(X))), mass, True
 
     return epoch_batches
 
 
 def _mini_batches(
-    model: Trainable, X: Array, Y: Any, loss: Any, batch_size: int, shuffle: bool, seed: Any
+    model: Trainable,
+    X: Array,
+    Y: Any,
+    loss: Any,
+    batch_size: int,
+    shuffle: bool,
+    seed: Any,
+    w: Array | None = None,
+    masks: Any = None,
 ) -> Any:
     """Mini-batches drawn without replacement, with objectives built by ``check=False``."""
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = len(X)
     Y = np.asarray(Y)
     X_buf = np.empty((batch_size,) + X.shape[1:], dtype=X.dtype)  # reused: no per-step allocation
     Y_buf = np.empty((batch_size,) + Y.shape[1:], dtype=Y.dtype)
+    plain = w is None and masks is None  # the hot path: nothing but the slices
 
-    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, int, bool]]:
+    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, float, bool]]:
         order = rng.permutation(n) if shuffle else None
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             if order is None:
-                Xb, Yb = X[start:stop], Y[start:stop]
+                rows: Any = slice(start, stop)
+                Xb, Yb = X[rows], Y[rows]
             elif stop - start == batch_size:
-                Xb = np.take(X, order[start:stop], axis=0, out=X_buf)
-                Yb = np.take(Y, order[start:stop], axis=0, out=Y_buf)
+                rows = order[start:stop]
+                Xb = np.take(X, rows, axis=0, out=X_buf)
+                Yb = np.take(Y, rows, axis=0, out=Y_buf)
             else:
-                Xb, Yb = X[order[start:stop]], Y[order[start:stop]]
-            yield model.objective(Xb, Yb, loss, check=False), stop - start, stop == n
+                rows = order[start:stop]
+                Xb, Yb = X[rows], Y[rows]
+            if plain:
+                yield model.objective(Xb, Yb, loss, check=False), stop - start, stop == n
+                continue
+            wb = None if w is None else w[rows]
+            mb = None if masks is None else masks(stop - start)
+            mass = stop - start if wb is None else float(wb.sum())
+            yield _objective(model, Xb, Yb, loss, wb, mb), mass, stop == n
 
     return epoch_batches
 
 
-def _parts(model: Trainable, X: Array, Y: Any, loss: Any, size: int) -> list[Objective]:
-    """Objectives on consecutive slices of at most `size` rows of already-checked data."""
+def _parts(
+    model: Trainable, X: Array, Y: Any, loss: Any, size: int, w: Array | None = None
+) -> list[tuple[Objective, float]]:
+    """(objective, mass) on consecutive slices of at most `size` rows of already-checked data."""
     Y = np.asarray(Y)
     return [
-        model.objective(X[i : i + size], Y[i : i + size], loss, check=False)
+        (
+            _objective(
+                model,
+                X[i : i + size],
+                Y[i : i + size],
+                loss,
+                None if w is None else w[i : i + size],
+            ),
+            len(X[i : i + size]) if w is None else float(w[i : i + size].sum()),
+        )
         for i in range(0, len(X), size)
     ]
 

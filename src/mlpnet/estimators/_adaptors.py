@@ -113,10 +113,34 @@ class Penalized:
         """θ of the network (live)."""
         return self.net.params
 
-    def objective(self, X: Any, Y: Any, loss: Any, check: bool = True) -> PenalizedObjective:
-        """Return J_α on (X, Y): the network's objective plus the L2 term for ``len(X)`` rows."""
-        inner = self.net.objective(X, Y, loss, check=check)
-        return PenalizedObjective(inner, self, self.alpha / len(inner.X))
+    def objective(
+        self,
+        X: Any,
+        Y: Any,
+        loss: Any,
+        check: bool = True,
+        sample_weight: Any = None,
+        masks: Any = None,
+    ) -> PenalizedObjective:
+        """Return J_α on (X, Y): the network's objective plus the L2 term for ``len(X)`` rows.
+
+        With sample weights the L2 term is (α / 2 Σw) Σ_l ‖W_l‖², as scikit-learn's: integer
+        weights then equal repeated rows in the penalty too.
+        """
+        inner = self.net.objective(
+            X, Y, loss, check=check, sample_weight=sample_weight, masks=masks
+        )
+        mass = len(inner.X) if sample_weight is None else float(np.sum(sample_weight))
+        return PenalizedObjective(inner, self, self.alpha / mass if mass > 0 else 0.0)
+
+    @property
+    def dropout_rates(self) -> list[float]:
+        """The network's dropout rates."""
+        return self.net.dropout_rates
+
+    def dropout_masks(self, n: int, rng: Any, rate: float | None = None) -> Any:
+        """The network's dropout masks for n rows (see `mlpnet.Network.dropout_masks`)."""
+        return self.net.dropout_masks(n, rng, rate)
 
     def loss_and_gradient(self, X: Any, Y: Any, loss: Any) -> tuple[float, Array]:
         """``(J_α, ∇J_α)`` at the current θ."""
@@ -197,6 +221,11 @@ class SklearnRules(Callback):
         self.validation, self.step_size, self.stopping = validation, step_size, stopping
         self.converged = False
         self.max_fun_reached = False
+        if validation is not None:  # (X_val, y_val, Y_val, w_val): one objective for every epoch
+            X_val, self.y_val, Y_val, self.w_val = validation
+            self.val_objective = est._net.objective(
+                X_val, Y_val, est._loss_fn, sample_weight=self.w_val
+            )
 
     def on_epoch_end(self, epoch: int, logs: EpochLogs) -> bool:
         est = self.est
@@ -238,16 +267,22 @@ class SklearnRules(Callback):
         """scikit-learn's ``_update_no_improvement_count``."""
         est = self.est
         if self.validation is not None:
-            score = est._validation_score(*self.validation)
+            score, loss = est._validate(self.val_objective, self.y_val, self.w_val)
             est.validation_scores_.append(score)
+            est.validation_loss_curve_.append(loss)
             if est.verbose:
-                print(f"Validation score: {score:f}")
-            if not score >= est.best_validation_score_ + est.tol:  # NaN counts as no improvement
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
+                print(f"Validation score: {score:f}, validation loss: {loss:.8f}")
+            if est.early_stopping_metric == "loss":  # lower is better
+                improved = loss <= est.best_validation_loss_ - est.tol
+                best = loss < est.best_validation_loss_
+            else:  # scikit-learn's rule on the score: higher is better
+                improved = score >= est.best_validation_score_ + est.tol
+                best = score > est.best_validation_score_
+            # NaN compares False: it counts as no improvement
+            est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+            est.best_validation_score_ = max(est.best_validation_score_, score)
+            est.best_validation_loss_ = min(est.best_validation_loss_, loss)
+            if best:
                 np.copyto(est._best_theta, self.model.params)
         else:
             last = est.loss_curve_[-1]

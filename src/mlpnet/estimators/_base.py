@@ -19,10 +19,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import optim
 from ..errors import TrainingDiverged
+from ..layers import Dense
 from ..network import Network
 from ..training import fit as train
 from ._adaptors import Penalized, SklearnRules, StepSize
@@ -50,7 +51,7 @@ class BaseMLP(BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
         "solver": [StrOptions({"lbfgs", *STEPPING_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -77,6 +78,8 @@ class BaseMLP(BaseEstimator):
             StrOptions({"float32", "float64"}),
             Options(type, {np.float32, np.float64}),
         ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping_metric": [StrOptions({"score", "loss"})],
     }
 
     def __init__(
@@ -106,6 +109,8 @@ class BaseMLP(BaseEstimator):
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
         dtype: Any = None,
+        dropout: float = 0.0,
+        early_stopping_metric: str = "score",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -131,6 +136,8 @@ class BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dtype = dtype
+        self.dropout = dropout
+        self.early_stopping_metric = early_stopping_metric
 
     # -- what the subclasses define ------------------------------------------------------------
 
@@ -146,9 +153,13 @@ class BaseMLP(BaseEstimator):
         """Predictions (labels or values) from the network's outputs."""
         raise NotImplementedError
 
-    def _score_predictions(self, y: Any, pred: np.ndarray) -> float:
+    def _score_predictions(self, y: Any, pred: np.ndarray, sample_weight: Any = None) -> float:
         """Accuracy or R², the validation score of early stopping."""
         raise NotImplementedError
+
+    def _class_weighted(self, y: Any, sample_weight: Any, incremental: bool) -> Any:
+        """Sample weights with the class weights multiplied in (the classifier's)."""
+        return sample_weight
 
     # -- fitted parameters in scikit-learn's layout ----------------------------------------------
 
@@ -202,7 +213,7 @@ class BaseMLP(BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any) -> BaseMLP:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
         """Fit the model to the data X and the targets y.
 
         Parameters
@@ -211,6 +222,11 @@ class BaseMLP(BaseEstimator):
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels (or a label indicator matrix) for classification, values for regression.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights w_i ≥ 0 of the samples: each batch minimises Σ w_i ℓ_i / Σ w_i plus the L2
+            term (α / 2Σw) Σ‖W‖², so integer weights equal repeated rows (to rounding on full
+            batches; with dropout only in expectation, since a repeated row draws its own mask).
+            The validation split of early stopping is weighted too.
 
         Returns
         -------
@@ -218,7 +234,7 @@ class BaseMLP(BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     def _check_solver(self) -> bool:
         if self.solver not in STEPPING_SOLVERS:
@@ -228,25 +244,55 @@ class BaseMLP(BaseEstimator):
             )
         return True
 
-    def _fit(self, X: Any, y: Any, incremental: bool) -> BaseMLP:
+    def _fit(self, X: Any, y: Any, incremental: bool, sample_weight: Any = None) -> BaseMLP:
         hidden = self._hidden_sizes()
+        activations = self._hidden_activations(len(hidden))
+        if self.dropout and self.solver == "lbfgs":
+            raise ValueError(
+                f"dropout={self.dropout} needs a stepping solver: L-BFGS runs on one fixed "
+                "objective, dropout draws a new sub-network every step"
+            )
         first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
         X, y, Y, n_outputs = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        sample_weight = self._class_weighted(y, sample_weight, incremental)
         layer_units = [X.shape[1], *hidden, n_outputs]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(layer_units, X.dtype)
-        elif list(layer_units) != self._net.sizes:
+            self._initialize(layer_units, X.dtype, activations)
+        elif list(layer_units) != self._net.sizes or self._net_recipe["activation"] != activations:
             raise ValueError(
-                f"cannot continue training a network of sizes {self._net.sizes} on data and "
-                f"hidden_layer_sizes that need {layer_units}; fit without warm_start instead"
+                f"cannot continue training a network of sizes {self._net.sizes} and activations "
+                f"{self._net_recipe['activation']} with hidden_layer_sizes and activation that "
+                f"need {layer_units} and {activations}; fit without warm_start instead"
             )
+        for layer in self._net.layers[:-1]:
+            layer.dropout = float(self.dropout)  # training-time only: predict never drops
         model = Penalized(self._net, self.alpha)
         if self.solver == "lbfgs":
-            self._fit_lbfgs(model, X, Y)
+            self._fit_lbfgs(model, X, Y, sample_weight)
         else:
-            self._fit_steps(model, X, y, Y, incremental)
+            self._fit_steps(model, X, y, Y, incremental, first_pass, sample_weight)
         return self
+
+    def _hidden_activations(self, n_hidden: int) -> list[str]:
+        """The mlpnet activation of each hidden layer, from a name or a list of names."""
+        names = self.activation
+        names = [names] * n_hidden if isinstance(names, str) else list(names)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation has {len(names)} entries but hidden_layer_sizes has {n_hidden} "
+                "layers: give one name, or one per hidden layer"
+            )
+        for name in names:
+            if name not in ACTIVATIONS:
+                raise ValueError(
+                    f"activation {name!r} is not one of {sorted(ACTIVATIONS)} (in {names})"
+                )
+        return [ACTIVATIONS[name] for name in names]
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -255,7 +301,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
-    def _initialize(self, layer_units: list[int], dtype: Any) -> None:
+    def _initialize(self, layer_units: list[int], dtype: Any, activations: list[str]) -> None:
         """Build the network and draw θ as scikit-learn does; reset the training records."""
         self.n_iter_ = 0
         self.t_ = 0
@@ -266,15 +312,18 @@ class BaseMLP(BaseEstimator):
             dtype = np.dtype(self.dtype)
         self._net_recipe = {
             "sizes": list(layer_units),
-            "activation": ACTIVATIONS[self.activation],
+            "activation": activations,
             "output_activation": output,
             "dtype": np.dtype(dtype).name,
         }
         self._net = net = self._build_network(**self._net_recipe)
         # Glorot & Bengio's uniform initialisation with scikit-learn's factor and draw order, so
-        # the same random_state starts from the same weights as sklearn.neural_network
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        for layer in net.layers:
+        # the same random_state starts from the same weights as sklearn.neural_network. With one
+        # activation per hidden layer each uses its own factor, the output layer that of the
+        # last hidden layer (scikit-learn's rule when they are all the same).
+        last = activations[-1] if activations else ACTIVATIONS.get(str(self.activation), "relu")
+        for layer, act in zip(net.layers, [*activations, last], strict=True):
+            factor = 2.0 if act == "sigmoid" else 6.0
             bound = np.sqrt(factor / (layer.n_in + layer.n_out))
             coef = self._random_state.uniform(-bound, bound, (layer.n_in, layer.n_out))
             layer.W[...] = coef.T
@@ -287,24 +336,29 @@ class BaseMLP(BaseEstimator):
     def _reset_scores(self) -> None:
         if self.early_stopping and self.solver != "lbfgs":
             self.validation_scores_: list[float] | None = []
+            self.validation_loss_curve_: list[float] | None = []
             self.best_validation_score_: float | None = -np.inf
+            self.best_validation_loss_: float | None = np.inf
             self.best_loss_: float | None = None
         else:
             self.best_loss_ = np.inf
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
+            self.best_validation_loss_ = None
 
     @staticmethod
     def _build_network(
-        sizes: list[int], activation: str, output_activation: Any, dtype: str
+        sizes: list[int], activation: str | list[str], output_activation: Any, dtype: str
     ) -> Network:
-        return Network(
-            sizes,
-            activation=activation,
-            output_activation=output_activation,
-            init="zeros",
-            dtype=dtype,
-        )
+        if isinstance(activation, str):  # the recipe of estimators pickled before per-layer lists
+            activation = [activation] * (len(sizes) - 2)
+        acts = [*activation, output_activation]
+        layers = [
+            Dense(n_in, n_out, act)
+            for n_in, n_out, act in zip(sizes, sizes[1:], acts, strict=False)
+        ]
+        return Network(layers, init="zeros", dtype=dtype)
 
     def _seed(self) -> int:
         return int(self._random_state.randint(np.iinfo(np.int32).max))
@@ -339,12 +393,43 @@ class BaseMLP(BaseEstimator):
             )
         return int(np.clip(self.batch_size, 1, n))
 
-    def _fit_steps(self, model: Penalized, X: Any, y: Any, Y: Any, incremental: bool) -> None:
+    def _next_optimizer(self, first_pass: bool, incremental: bool) -> None:
+        """A fresh optimizer for a new fit; the same state for partial_fit and warm_start.
+
+        A warm-started ``fit`` rebuilds the optimizer from the current parameters (a changed
+        ``learning_rate_init`` or ``momentum`` applies) and hands it the old state: Adam's t, m, v
+        or SGD's step count and velocity. Each step is then a deterministic function of (θ, state,
+        batch), all carried over, and the shuffling and dropout draw from one continued generator
+        (`_training_rng`), so two fits of k epochs perform exactly the floating-point operations of
+        one fit of 2k in this process: equal to the bit, not merely to rounding.
+        """
+        old = getattr(self, "_optimizer", None)
+        if old is not None and incremental and not first_pass:
+            return
+        opt, step = self._make_optimizer()
+        if old is not None and not first_pass and type(opt) is type(old) and hasattr(old, "state"):
+            opt.state = old.state
+            if step is not None and self._step_size is not None:
+                if self.learning_rate == "invscaling" and self.t_:
+                    step.lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                elif self.learning_rate == "adaptive":
+                    step.lr = self._step_size.lr
+        self._optimizer, self._step_size = opt, step
+
+    def _fit_steps(
+        self,
+        model: Penalized,
+        X: Any,
+        y: Any,
+        Y: Any,
+        incremental: bool,
+        first_pass: bool,
+        sample_weight: Any,
+    ) -> None:
         """Epochs of a stepping solver, with scikit-learn's stopping rules."""
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer, self._step_size = self._make_optimizer()
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        self._next_optimizer(first_pass, incremental)
         validation = None
         if self.early_stopping:
             stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
@@ -359,14 +444,20 @@ class BaseMLP(BaseEstimator):
                     "The validation set is too small. Increase 'validation_fraction' or the size "
                     "of your dataset."
                 )
-            validation = (X[val_idx], y[val_idx])
+            w_val = None if sample_weight is None else sample_weight[val_idx]
+            validation = (X[val_idx], y[val_idx], Y[val_idx], w_val)
             X, Y = X[train_idx], Y[train_idx]
+            if sample_weight is not None:
+                sample_weight = sample_weight[train_idx]
             if self.validation_scores_ is None:  # warm start after a fit without early stopping
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
+                self.validation_loss_curve_, self.best_validation_loss_ = [], np.inf
                 self.best_loss_ = None
         rules = SklearnRules(self, model, len(X), validation, self._step_size)
         self.n_iter_ = 0
-        history = self._train(model, X, Y, 1 if incremental else self.max_iter, rules)
+        history = self._train(
+            model, X, Y, 1 if incremental else self.max_iter, rules, None, sample_weight, first_pass
+        )
         if self.early_stopping:
             self._net.params = self._best_theta
         if history.stop_reason == "interrupted":
@@ -379,11 +470,13 @@ class BaseMLP(BaseEstimator):
                 stacklevel=4,
             )
 
-    def _fit_lbfgs(self, model: Penalized, X: Any, Y: Any) -> None:
+    def _fit_lbfgs(self, model: Penalized, X: Any, Y: Any, sample_weight: Any) -> None:
         """L-BFGS on all the data, SciPy's gradient test at ``tol`` (as scikit-learn)."""
         rules = SklearnRules(self, model, len(X), None, None, stopping=False)
         self.n_iter_ = 0
-        history = self._train(model, X, Y, self.max_iter, rules, optim.LBFGS(gtol=self.tol))
+        history = self._train(
+            model, X, Y, self.max_iter, rules, optim.LBFGS(gtol=self.tol), sample_weight, True
+        )
         if history.stop_reason == "interrupted":
             warnings.warn("Training interrupted by user.", stacklevel=4)
         elif rules.max_fun_reached or history.stop_reason == "epochs":
@@ -400,8 +493,19 @@ class BaseMLP(BaseEstimator):
             )
 
     def _train(
-        self, model: Penalized, X: Any, Y: Any, epochs: int, rules: SklearnRules, opt: Any = None
+        self,
+        model: Penalized,
+        X: Any,
+        Y: Any,
+        epochs: int,
+        rules: SklearnRules,
+        opt: Any = None,
+        sample_weight: Any = None,
+        first_pass: bool = True,
     ) -> Any:
+        seed = self._seed()  # drawn every time: the random_state's sequence stays scikit-learn's
+        if first_pass or not hasattr(self, "_training_rng"):
+            self._training_rng = np.random.default_rng(seed)
         try:
             return train(
                 model,
@@ -414,7 +518,8 @@ class BaseMLP(BaseEstimator):
                 shuffle=self.shuffle,
                 callbacks=[rules],
                 progress=False,
-                seed=self._seed(),
+                seed=self._training_rng,  # continued by warm_start and partial_fit
+                sample_weight=sample_weight,
             )
         except TrainingDiverged as err:
             raise ValueError(
@@ -445,9 +550,16 @@ class BaseMLP(BaseEstimator):
         """
         return self._predict_from_outputs(self._forward(X))
 
-    def _validation_score(self, X_val: np.ndarray, y_val: Any) -> float:
-        """Score on the early-stopping split (checked in fit); NaN for non-finite outputs."""
-        out = self._net.predict(X_val)
+    def _validate(self, objective: Any, y_val: Any, w_val: Any) -> tuple[float, float]:
+        """(score, loss) on the early-stopping split from one forward pass; NaN if not finite.
+
+        The loss is the data term alone, Σ w_i ℓ_i / Σ w_i on the held-out rows (no L2 term, which
+        belongs to the training objective), so it is the figure to compare across models.
+        """
+        J = float(objective.value(self._net.params))
+        out = objective.output
+        objective.release()
         if not np.all(np.isfinite(out)):
-            return float("nan")
-        return float(self._score_predictions(y_val, self._predict_from_outputs(out)))
+            return float("nan"), float("nan")
+        score = self._score_predictions(y_val, self._predict_from_outputs(out), w_val)
+        return float(score), J

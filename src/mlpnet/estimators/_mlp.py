@@ -9,6 +9,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d, validate_data
@@ -24,11 +25,15 @@ from ._base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
+_NOT_PARAMS = {"self", "__class__", "loss", "class_weight"}  # not BaseMLP's: set by the subclass
+
 _PARAMETERS = """\
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Units of each hidden layer: the network has sizes ``[n_features, *hidden, n_outputs]``.
-    activation : {"identity", "logistic", "tanh", "relu", "softsign", "leaky_relu"}, default="relu"
-        ψ of the hidden layers (the last two are this library's additions).
+    activation : str or list of str, default="relu"
+        ψ of the hidden layers, from {"identity", "logistic", "tanh", "relu", "softsign",
+        "leaky_relu"} (the last two are this library's additions); a list gives one per hidden
+        layer, e.g. ``["relu", "tanh"]`` (read back from ``network_.layers[i].activation.name``).
     solver : {"adam", "sgd", "lbfgs", "gd", "armijo", "exact_line_search", "random_search"}, \
 default="adam"
         scikit-learn's solvers, plus this library's full-batch methods: fixed-step gradient
@@ -69,8 +74,13 @@ default="adam"
         Nesterov momentum for "sgd" (when ``momentum > 0``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for binary targets) and stop when
-        its score (accuracy or R²) has not improved by ``tol`` for ``n_iter_no_change`` epochs;
-        the weights of the best epoch are kept. Not for "lbfgs" (ignored) or ``partial_fit``.
+        its score (accuracy or R²; or its loss, see ``early_stopping_metric``) has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs; the weights of the best epoch are kept. Records
+        ``validation_scores_`` and ``validation_loss_curve_``. Not for "lbfgs" (ignored) or
+        ``partial_fit``.
+    early_stopping_metric : {"score", "loss"}, default="score"
+        What early stopping watches on the held-out split: the score (higher is better,
+        scikit-learn's behaviour) or the mean loss (lower is better, without the L2 term).
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping.
     beta_1, beta_2 : float, default=0.9, 0.999
@@ -84,6 +94,10 @@ default="adam"
     dtype : {None, "float32", "float64"}, default=None
         Floating type of the network; None follows X (float32 stays float32, anything else
         becomes float64).
+    dropout : float, default=0.0
+        Rate p, 0 ≤ p < 1, of inverted dropout on every hidden layer's output while training:
+        each step keeps a unit with probability 1 − p and scales it by 1/(1 − p); ``predict`` never
+        drops. The masks are drawn from ``random_state``. Not with "lbfgs" (ValueError).
 """
 
 _ATTRIBUTES = """\
@@ -92,11 +106,17 @@ _ATTRIBUTES = """\
     best_loss_ : float or None
         Smallest epoch loss; None with early stopping (then see ``best_validation_score_``).
     loss_curve_ : list of float
-        The loss of every epoch (mean over its batches, weighted by their sizes).
+        The loss of every epoch (mean over its batches, weighted by their sizes or, with
+        sample weights, by their total weight).
     validation_scores_ : list of float or None
         Score on the held-out split after every epoch; None without early stopping.
+    validation_loss_curve_ : list of float or None
+        Mean loss (weighted by ``sample_weight``, without the L2 term) on the held-out split after
+        every epoch; None without early stopping.
     best_validation_score_ : float or None
         Best of ``validation_scores_``; None without early stopping.
+    best_validation_loss_ : float or None
+        Smallest of ``validation_loss_curve_``; None without early stopping.
     t_ : int
         Samples seen by a stepping solver over all epochs.
     coefs_ : list of ndarray
@@ -132,6 +152,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Parameters
     ----------
     <parameters>
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``sample_weight`` as in ``LogisticRegression``: a dict
+        {label: weight} (labels left out weigh 1), or "balanced",
+        n_samples / (n_classes · bincount(y)) computed with the sample weights (not with
+        ``partial_fit``, whose batches see only part of y). Single-label targets only.
 
     Attributes
     ----------
@@ -148,6 +173,45 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     >>> clf.score(X, y) > 0.95
     True
     """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dtype: Any = None,
+        dropout: float = 0.0,
+        early_stopping_metric: str = "score",
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(**{k: v for k, v in locals().items() if k not in _NOT_PARAMS})
+        self.class_weight = class_weight
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
         X, y = validate_data(
@@ -192,11 +256,31 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             out = out.ravel()
         return self._label_binarizer.inverse_transform(out)
 
-    def _score_predictions(self, y: Any, pred: np.ndarray) -> float:
-        return accuracy_score(y, pred)
+    def _score_predictions(self, y: Any, pred: np.ndarray, sample_weight: Any = None) -> float:
+        return accuracy_score(y, pred, sample_weight=sample_weight)
+
+    def _class_weighted(self, y: Any, sample_weight: Any, incremental: bool) -> Any:
+        """sample_weight × the weight of each sample's class (LogisticRegression's rule)."""
+        if self.class_weight is None:
+            return sample_weight
+        if np.ndim(y) != 1:
+            raise ValueError("class_weight is for single-label targets, not a label matrix")
+        if self.class_weight == "balanced" and incremental:
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit (one batch does not see "
+                "the class frequencies): compute them with "
+                "sklearn.utils.class_weight.compute_class_weight and pass a dict"
+            )
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+        )
+        per_sample = weights[np.searchsorted(self.classes_, y)].astype(np.float64)
+        return per_sample if sample_weight is None else sample_weight * per_sample
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> MLPClassifier:
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -208,6 +292,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         classes : array of shape (n_classes,), default=None
             All the classes across the calls; required on the first call (not for multilabel
             targets), y need not contain all of them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, as in `fit`.
 
         Returns
         -------
@@ -222,7 +308,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability estimates.
@@ -325,33 +411,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
         dtype: Any = None,
+        dropout: float = 0.0,
+        early_stopping_metric: str = "score",
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes,
-            activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            dtype=dtype,
-        )
+        super().__init__(**{k: v for k, v in locals().items() if k not in _NOT_PARAMS})
         self.loss = loss
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
@@ -381,11 +444,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _predict_from_outputs(self, out: np.ndarray) -> np.ndarray:
         return out.ravel() if out.shape[1] == 1 else out
 
-    def _score_predictions(self, y: Any, pred: np.ndarray) -> float:
-        return r2_score(y, pred)
+    def _score_predictions(self, y: Any, pred: np.ndarray, sample_weight: Any = None) -> float:
+        return r2_score(y, pred, sample_weight=sample_weight)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Update the model with one epoch over the given data.
 
         Parameters
@@ -394,6 +457,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             The input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, as in `fit`.
 
         Returns
         -------
@@ -402,7 +467,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """
         if not hasattr(self, "_net"):
             self._validate_params()
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
