@@ -15,6 +15,7 @@ from ._checks import check_finite, check_X, check_Y
 from ._theta import layer_slices, layer_views, n_params
 from ._types import Array
 from .activations import LeakyReLU, ReLU, Softmax, activation_from_spec, activation_spec
+from .backends import NUMPY, Backend, get_backend, to_numpy
 from .initializers import get_initializer
 from .layers import Dense
 from .losses import check_pairing, get_loss
@@ -51,6 +52,11 @@ class Network:
         Seed of the `numpy.random.Generator` that draws θ.
     dtype : {"float32", "float64"}
         Floating type of θ and of every computation.
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}
+        The array library θ and the computations live in (`mlpnet.backends`); θ is drawn by NumPy
+        and moved, so every backend starts from the same θ for the same seed.
+    device : str or None
+        The backend's device, e.g. ``"cuda"`` for PyTorch; None is the library's default.
 
     Attributes
     ----------
@@ -78,8 +84,12 @@ class Network:
         init: Any = None,
         seed: int | None = None,
         dtype: Any = "float32",
+        backend: str | Backend = "numpy",
+        device: Any = None,
     ) -> None:
         self._dtype = _check_dtype(dtype)
+        target = get_backend(backend, device)
+        self._backend = NUMPY
         self.layers = _build_layers(layers, activation, output_activation)
         if init is not None:
             get_initializer(init)
@@ -95,6 +105,7 @@ class Network:
             if not keep:
                 _initialise(layer, layer.init if layer.init is not None else init, rng)
         self._acts = [layer.activation for layer in self.layers]
+        self._moved(target)
 
     # ---------------------------------------------------------------- θ and its description
     @property
@@ -104,7 +115,9 @@ class Network:
 
     @params.setter
     def params(self, theta: ArrayLike) -> None:
-        theta = np.asarray(theta)
+        if not self._backend.is_numpy:
+            return _xp_network().set_params(self, theta)
+        theta = np.asarray(to_numpy(theta))
         if theta.shape != self._theta.shape:
             raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
         check_finite(theta, "params")
@@ -113,7 +126,7 @@ class Network:
     @property
     def n_params(self) -> int:
         """|θ| = Σ_l n_l (n_{l-1} + 1)."""
-        return self._theta.size
+        return n_params(self.sizes)
 
     @property
     def dtype(self) -> np.dtype:
@@ -125,12 +138,35 @@ class Network:
         """The slice of θ (and of ∇θ) holding [vec(W_l), b_l] for each layer."""
         return layer_slices(self.sizes)
 
+    @property
+    def backend(self) -> str:
+        """The name of the array library of θ: "numpy", "torch", "cupy" or "array_api_strict"."""
+        return self._backend.name
+
+    @property
+    def device(self) -> Any:
+        """The backend's device (None for NumPy and array_api_strict)."""
+        return self._backend.device
+
     def copy(self, dtype: Any = None) -> Network:
-        """An independent network with the same architecture and θ (optionally cast to `dtype`)."""
+        """An independent network with the same architecture, θ and backend (optionally cast)."""
+        return self._host_copy(self._dtype if dtype is None else dtype)._moved(self._backend)
+
+    def to(self, backend: str | Backend, device: Any = None) -> Network:
+        """A copy of the network whose θ lives in `backend` on `device` (`mlpnet.backends`)."""
+        return self._host_copy(self._dtype)._moved(get_backend(backend, device))
+
+    def _host_copy(self, dtype: Any) -> Network:
         layers = [Dense(layer.n_in, layer.n_out, layer.activation) for layer in self.layers]
-        net = Network(layers, dtype=self._dtype if dtype is None else dtype)
-        net._theta[...] = self._theta
+        net = Network(layers, dtype=dtype)
+        net._theta[...] = to_numpy(self._theta)
         return net
+
+    def _moved(self, backend: Backend) -> Network:
+        """Move this NumPy network's θ to `backend` (in place; the constructor's last step)."""
+        if not backend.is_numpy:
+            _xp_network().attach(self, backend)
+        return self
 
     def summary(self) -> str:
         """A text table of the layers: shapes, activations, parameter counts."""
@@ -138,7 +174,7 @@ class Network:
         for i, layer in enumerate(self.layers, 1):
             act = getattr(layer.activation, "name", repr(layer.activation))
             rows.append(
-                (str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.W.size + layer.b.size))
+                (str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.n_out * (layer.n_in + 1)))
             )
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = [
@@ -154,17 +190,24 @@ class Network:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
-        return {"layers": self.layers, "dtype": self._dtype.name, "theta": self._theta}
+        state = {"layers": self.layers, "dtype": self._dtype.name, "theta": to_numpy(self._theta)}
+        if not self._backend.is_numpy:
+            state["backend"] = (self._backend.name, self._backend.device)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for layer in state["layers"]:
             layer._assigned = True  # keep the pickled values when rebinding
         self.__init__(state["layers"], dtype=state["dtype"])
         self._theta[...] = state["theta"]
+        if "backend" in state:
+            self._moved(get_backend(*state["backend"]))
 
     # ---------------------------------------------------------------- forward pass
     def forward(self, X: ArrayLike) -> Array:
         """Network outputs Ŷ = f(X), shape ``(n, n_L)``; a 1-D X is one sample → 1-D result."""
+        if not self._backend.is_numpy:  # an array of the backend, on its device
+            return _xp_network().forward(self, X)
         X, one = check_X(X, self.sizes[0], self._dtype)
         Y = backprop.output(self._views, self._acts, X)[1]
         return Y[0] if one else Y
@@ -210,11 +253,13 @@ class Network:
 
     def loss(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> float:
         """J = mean over the rows of the per-sample loss, at the current θ."""
-        return self.objective(X, Y, loss).value(self._theta)
+        return float(self.objective(X, Y, loss).value(self._theta))
 
     def loss_and_gradient(self, X: ArrayLike, Y: ArrayLike, loss: Any) -> tuple[float, Array]:
         """``(J, ∇θ J)`` at the current θ, by backpropagation; ∇θ J has the layout of `params`."""
         J, grad = self.objective(X, Y, loss)(self._theta)
+        if not self._backend.is_numpy:  # ∇θ J stays on the device; J is read
+            return float(J), self._backend.xp.asarray(grad, copy=True)
         return J, grad.copy()
 
     def objective(self, X: ArrayLike, Y: ArrayLike, loss: Any, *, check: bool = True) -> Objective:
@@ -224,6 +269,8 @@ class Network:
         data set once, then builds one objective per mini-batch).
         """
         loss = self._loss_for(loss)
+        if not self._backend.is_numpy:
+            return _xp_network().objective(self, X, Y, loss, check)
         if check:
             X, one = check_X(X, self.sizes[0], self._dtype)
             Y = check_Y(Y, X.shape[0], self.sizes[-1], loss, self._dtype, one)
@@ -267,7 +314,7 @@ class Network:
         """
         from .io import save_npz
 
-        save_npz(path, self._theta, self.spec())
+        save_npz(path, to_numpy(self._theta), self.spec())
 
 
 class Objective:
@@ -337,8 +384,8 @@ class Objective:
         return backprop.loss_value(self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y)
 
 
-def load(path: str | PathLike[str]) -> Network:
-    """Read a network written by `Network.save` (no unpickling).
+def load(path: str | PathLike[str], backend: str = "numpy", device: Any = None) -> Network:
+    """Read a network written by `Network.save` (no unpickling), onto `backend` and `device`.
 
     Raises
     ------
@@ -361,7 +408,14 @@ def load(path: str | PathLike[str]) -> Network:
         net.params = theta
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: not a valid mlpnet network file ({err})") from None
-    return net
+    return net._moved(get_backend(backend, device))
+
+
+def _xp_network() -> Any:
+    """The array-API side of `Network` (`mlpnet._xp_network`), imported when first needed."""
+    from . import _xp_network
+
+    return _xp_network
 
 
 def _build_layers(layers: Any, activation: Any, output_activation: Any) -> list[Dense]:

@@ -115,7 +115,7 @@ def fit(
     loss = get_loss(loss)
     data = model.objective(X, Y, loss, check=True)
     X, Y = getattr(data, "X", X), getattr(data, "Y", Y)  # as checked and converted
-    n = len(X)
+    n = X.shape[0] if hasattr(X, "shape") else len(X)
     full = batch_size is None or batch_size >= n
     if not full and getattr(opt, "full_batch", False):
         raise ValueError(
@@ -128,9 +128,15 @@ def fit(
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
-    run = _Run(
+    on_device = getattr(data, "on_host", True) is False  # an array-API backend (mlpnet.backends)
+    run_class = _Run
+    if on_device:
+        from ._xp_training import DeviceRun as run_class
+    run = run_class(
         model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size
     )
+    if on_device:
+        return run.train(opt, data, None if full else batch_size, shuffle, shuffle_seed, tol)
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         if callable(getattr(opt, "run", None)):
@@ -433,10 +439,10 @@ def _mini_batches(
 
 def _parts(model: Trainable, X: Array, Y: Any, loss: Any, size: int) -> list[Objective]:
     """Objectives on consecutive slices of at most `size` rows of already-checked data."""
-    Y = np.asarray(Y)
+    Y = Y if hasattr(Y, "shape") else np.asarray(Y)
     return [
-        model.objective(X[i : i + size], Y[i : i + size], loss, check=False)
-        for i in range(0, len(X), size)
+        model.objective(X[i : i + size, ...], Y[i : i + size, ...], loss, check=False)
+        for i in range(0, X.shape[0] if hasattr(X, "shape") else len(X), size)
     ]
 
 
