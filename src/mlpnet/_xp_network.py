@@ -118,7 +118,7 @@ def forward(net: Any, X: Any) -> Any:
         X = asarray(X, backend)
     xp = backend.xp
     Qs, _ = engine.forward(xp, engine.views(xp, net._theta, net.sizes), net._xp_acts, X)
-    return Qs[-1][0] if one else Qs[-1]
+    return Qs[-1][0, ...] if one else Qs[-1]
 
 
 def objective(net: Any, X: Any, Y: Any, loss: Any, check: bool) -> engine.XpObjective:

@@ -108,15 +108,7 @@ def is_backend_array(x: Any, backend: Backend) -> bool:
     """Whether `x` already is an array of `backend` (so it need not be moved)."""
     if backend.is_numpy:
         return isinstance(x, np.ndarray)
-    if backend.name == "torch":
-        import torch
-
-        return isinstance(x, torch.Tensor)
-    if backend.name == "cupy":
-        import cupy
-
-        return isinstance(x, cupy.ndarray)
-    return isinstance(x, backend.xp.Array if hasattr(backend.xp, "Array") else ())
+    return backend_of_array(x) == backend.name
 
 
 def asarray(x: Any, backend: Backend, dtype: Any = None) -> Any:
@@ -160,7 +152,9 @@ def to_numpy(x: Any) -> Any:
         return x.detach().cpu().numpy()
     if mod == "cupy":
         return x.get()
-    return np.from_dlpack(x)  # array_api_strict and other host libraries
+    if hasattr(x, "__dlpack__"):
+        return np.from_dlpack(x)  # array_api_strict and other host libraries
+    return np.asarray(x)  # lists, scalars
 
 
 def backend_of_array(x: Any) -> str:

@@ -440,9 +440,12 @@ def _mini_batches(
 def _parts(model: Trainable, X: Array, Y: Any, loss: Any, size: int) -> list[Objective]:
     """Objectives on consecutive slices of at most `size` rows of already-checked data."""
     Y = Y if hasattr(Y, "shape") else np.asarray(Y)
+    n = X.shape[0] if hasattr(X, "shape") else len(X)  # any array-API array (no len())
     return [
-        model.objective(X[i : i + size, ...], Y[i : i + size, ...], loss, check=False)
-        for i in range(0, X.shape[0] if hasattr(X, "shape") else len(X), size)
+        model.objective(
+            X[i : min(i + size, n), ...], Y[i : min(i + size, n), ...], loss, check=False
+        )
+        for i in range(0, n, size)
     ]
 
 
