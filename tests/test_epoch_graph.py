@@ -26,10 +26,12 @@ def rel(a, b):
     return np.abs(a - b).max() / np.abs(b).max()
 
 
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "identity"])
 @pytest.mark.parametrize("batch", [1, 10, 53, 100])
-def test_eager_epochs_equal_numpy_sgd(batch):
+def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
     X, y = data()
-    ref = mlpnet.Network([6, 8, 4], activation="relu", seed=1)
+    ref = mlpnet.Network([6, 8, 5, 4], activation=hidden, seed=1)
     net = ref.to("torch")
     h0 = ref.fit(
         X,
@@ -90,6 +92,8 @@ def test_refusals_and_divergence():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             EpochGraph(net, X, y, loss="softmax_cross_entropy", lr=0.1, batch_size=4, graph=True)
+    with pytest.raises(ValueError, match="fused=True needs"):
+        EpochGraph(net, X, np.eye(4)[y], loss="squared_error", lr=0.1, batch_size=4, fused=True)
     start = to_numpy(net.params).copy()
     runner = EpochGraph(
         net, X * 1e6, np.eye(4)[y] * 1e6, loss="squared_error", lr=1e3, batch_size=4, graph=False
@@ -101,8 +105,9 @@ def test_refusals_and_divergence():
 
 @pytest.mark.gpu
 @needs_cuda
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_cuda_graph_replay_equals_eager(shuffle):
+def test_cuda_graph_replay_equals_eager(shuffle, fused):
     X, y = data(n=1000, d=20, k=10)
     base = mlpnet.Network([20, 32, 10], activation="relu", seed=4)
     torch.backends.cuda.matmul.allow_tf32 = False
