@@ -123,6 +123,7 @@ def test_cuda_graph_replay_equals_eager(shuffle, fused):
             shuffle=shuffle,
             seed=5,
             graph=bool(i),
+            fused=fused,
         )
         for i in range(2)
     ]
