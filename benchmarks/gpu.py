@@ -87,27 +87,24 @@ def _torch_data(a):
     return X, y, sync
 
 
-def run_mlpnet_fit(a):
+def _fit_epochs(name, a, backend, X, y, sync):
+    """Time one-epoch ``net.fit`` calls on `backend` for each batch size."""
     import mlpnet
 
-    X, y, sync = _torch_data(a)
+    device = a.device if backend == "torch" else None
     for b in a.batches:
-        net = mlpnet.Network([D, H, C], seed=0, backend="torch", device=a.device)
+        net = mlpnet.Network([D, H, C], seed=0, backend=backend, device=device)
         opt = mlpnet.optim.SGD(LR)
 
         def epoch(net=net, opt=opt, b=b):
-            net.fit(
-                X,
-                y,
-                loss="softmax_cross_entropy",
-                optimizer=opt,
-                epochs=1,
-                batch_size=b,
-                shuffle=False,
-                progress=False,
-            )
+            net.fit(X, y, loss="softmax_cross_entropy", optimizer=opt, epochs=1, batch_size=b,
+                    shuffle=False, progress=False)  # fmt: skip
 
-        report("mlpnet_fit", b, a.rows, *timed(epoch, sync, a.repeats))
+        report(name, b, a.rows, *timed(epoch, sync, a.repeats))
+
+
+def run_mlpnet_fit(a):
+    _fit_epochs("mlpnet_fit", a, "torch", *_torch_data(a))
 
 
 def run_mlpnet_graph(a):
@@ -133,28 +130,9 @@ def run_mlpnet_graph(a):
 def run_mlpnet_cupy(a):
     import cupy as cp
 
-    import mlpnet
-
     rs = cp.random.RandomState(0)
-    X = rs.rand(a.rows, D, dtype=cp.float32)
-    y = rs.randint(0, C, a.rows)
-    for b in a.batches:
-        net = mlpnet.Network([D, H, C], seed=0, backend="cupy")
-        opt = mlpnet.optim.SGD(LR)
-
-        def epoch(net=net, opt=opt, b=b):
-            net.fit(
-                X,
-                y,
-                loss="softmax_cross_entropy",
-                optimizer=opt,
-                epochs=1,
-                batch_size=b,
-                shuffle=False,
-                progress=False,
-            )
-
-        report("mlpnet_cupy", b, a.rows, *timed(epoch, cp.cuda.Device().synchronize, a.repeats))
+    X, y = rs.rand(a.rows, D, dtype=cp.float32), rs.randint(0, C, a.rows)
+    _fit_epochs("mlpnet_cupy", a, "cupy", X, y, cp.cuda.Device().synchronize)
 
 
 def run_gd_step(a):

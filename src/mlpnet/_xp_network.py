@@ -46,6 +46,14 @@ def set_params(net: Any, theta: Any) -> None:
     net._theta[...] = theta
 
 
+def _inputs(net: Any, X: Any) -> tuple[Any, bool]:
+    """``(X on the device, was one sample)``: NumPy input checked on the host and moved once."""
+    if is_backend_array(X, net._backend):
+        return _check_rows(net, X)
+    X, one = check_X(X, net.sizes[0], net.dtype)
+    return asarray(X, net._backend), one
+
+
 def _check_rows(net: Any, X: Any, name: str = "X") -> tuple[Any, bool]:
     """X already on the device: dtype, shape and finiteness checked there (one read)."""
     xp = net._backend.xp
@@ -68,11 +76,7 @@ def check_data(net: Any, X: Any, Y: Any, loss: Any) -> tuple[Any, Any]:
     on the device is checked there.
     """
     backend = net._backend
-    if is_backend_array(X, backend):
-        X, one = _check_rows(net, X)
-    else:
-        X, one = check_X(X, net.sizes[0], net.dtype)
-        X = asarray(X, backend)
+    X, one = _inputs(net, X)
     if is_backend_array(Y, backend) and not one:
         Y = _device_targets(net, Y, X.shape[0], loss)
     else:
@@ -110,13 +114,8 @@ def _device_targets(net: Any, Y: Any, n: int, loss: Any) -> Any:
 
 def forward(net: Any, X: Any) -> Any:
     """Ŷ = f(X) on the device; NumPy input is moved first, a 1-D X gives a 1-D result."""
-    backend = net._backend
-    if is_backend_array(X, backend):
-        X, one = _check_rows(net, X)
-    else:
-        X, one = check_X(X, net.sizes[0], net.dtype)
-        X = asarray(X, backend)
-    xp = backend.xp
+    X, one = _inputs(net, X)
+    xp = net._backend.xp
     Qs, _ = engine.forward(xp, engine.views(xp, net._theta, net.sizes), net._xp_acts, X)
     return Qs[-1][0, ...] if one else Qs[-1]
 
