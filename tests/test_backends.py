@@ -248,3 +248,28 @@ def test_unknown_backend_and_devices():
 def test_user_activation_is_refused_on_backends(backend):
     with pytest.raises(ValueError, match="built-in activations"):
         mlpnet.Network([2, 2, 1], activation=(np.sin, np.cos), backend=backend)
+
+
+def test_cli_predict_and_evaluate_on_a_backend(backend, tmp_path):
+    from click.testing import CliRunner
+
+    from mlpnet.cli import cli
+
+    X, labels, _, _ = data(n=12)
+    net = mlpnet.Network([5, 6, 3], activation="tanh", seed=8)
+    net.save(tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", X)
+    np.savez(tmp_path / "xy.npz", X=X, y=labels)
+    outs = {}
+    for be in ("numpy", backend):
+        args = ["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy"), "--backend", be]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outs[be] = np.loadtxt(result.stdout.splitlines()[1:], delimiter=",", ndmin=2)
+        args = ["evaluate", str(tmp_path / "m.npz"), "--data", str(tmp_path / "xy.npz")]
+        args += ["--loss", "softmax_cross_entropy", "--backend", be]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0 and "accuracy" in result.stdout, result.output
+        outs[be + "J"] = float(result.stdout.split("loss (softmax_cross_entropy): ")[1].split()[0])
+    np.testing.assert_allclose(outs[backend], outs["numpy"], rtol=1e-5, atol=1e-6)
+    assert outs[backend + "J"] == pytest.approx(outs["numpyJ"], rel=1e-5)
