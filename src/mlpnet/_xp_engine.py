@@ -112,10 +112,22 @@ def _per_sample_loss(xp: Any, loss: Any, act: Any, Z: Any, Q: Any, Y: Any) -> An
         return 0.5 * xp.sum((Q - Y) ** 2, axis=1)
     if name == "binary_cross_entropy":  # sigmoid output (check_pairing): Σ ln(1 + e^z) − y z
         return xp.sum(xp.logaddexp(xp.zeros_like(Z), Z) - Y * Z, axis=1)
-    # softmax_cross_entropy (identity logits) and cross_entropy (softmax output): −Σ y z + lse Σ y
+    return _softmax_terms(xp, Z, Y)[0]  # softmax_cross_entropy and cross_entropy
+
+
+def _softmax_terms(xp: Any, Z: Any, Y: Any) -> tuple[Any, Any, Any, Any]:
+    """ℓ = lse(z) Σ_k y_k − Σ_k y_k z_k per row, with e^{z − m}, Σ e^{z − m} and Σ_k y_k kept.
+
+    The softmax cross-entropies (identity logits, or a softmax output with cross_entropy), from
+    the logits with the row maximum m taken out: finite for any Z. One exponential pass serves
+    both ℓ and δ_L (as `SoftmaxCrossEntropy.value_and_delta`).
+    """
     m = xp.max(Z, axis=1, keepdims=True)
-    lse = xp.log(xp.sum(xp.exp(Z - m), axis=1)) + m[:, 0]
-    return lse * xp.sum(Y, axis=1) - xp.sum(Y * Z, axis=1)
+    E = xp.exp(Z - m)
+    s = xp.sum(E, axis=1, keepdims=True)
+    w = xp.sum(Y, axis=1, keepdims=True)
+    ell = ((xp.log(s) + m) * w - xp.sum(Y * Z, axis=1, keepdims=True))[:, 0]
+    return ell, E, s, w
 
 
 def loss_and_delta(xp: Any, loss: Any, act: Any, Z: Any, Q: Any, Y: Any) -> tuple[Any, Any]:
@@ -125,16 +137,17 @@ def loss_and_delta(xp: Any, loss: Any, act: Any, Z: Any, Q: Any, Y: Any) -> tupl
     """
     if loss.name not in _LOSSES:
         raise ValueError(f"array-API backends support the built-in losses only, got {loss!r}")
-    J = xp.mean(_per_sample_loss(xp, loss, act, Z, Q, Y))
-    if is_matched(loss, act.act):  # δ_L = ŷ − y (softmax: scaled by Σ_k y_k, as in losses.py)
-        if loss.name == "binary_cross_entropy":
+    if loss.name in ("softmax_cross_entropy", "cross_entropy"):  # matched (check_pairing)
+        ell, E, s, w = _softmax_terms(xp, Z, Y)
+        P = Q if act.name == "softmax" else E / s  # ŷ = softmax(z)
+        delta = P * w - Y  # δ_L = ŷ Σ_k y_k − y (= ŷ − y for one-hot rows), as in losses.py
+    else:
+        ell = _per_sample_loss(xp, loss, act, Z, Q, Y)
+        if is_matched(loss, act.act):  # sigmoid + binary cross-entropy: δ_L = ŷ − y
             delta = Q - Y
         else:
-            P = Q if act.name == "softmax" else _softmax(xp, Z)
-            delta = P * xp.sum(Y, axis=1, keepdims=True) - Y
-    else:
-        delta = act.backprop(xp, Z, Q, _loss_gradient(xp, loss, Q, Y))
-    return J, delta * (1.0 / Z.shape[0])
+            delta = act.backprop(xp, Z, Q, _loss_gradient(xp, loss, Q, Y))
+    return xp.mean(ell), delta * (1.0 / Z.shape[0])
 
 
 _LOSSES = (

@@ -39,6 +39,15 @@ class Backend:
         """Whether this is the NumPy backend, which keeps the NumPy-only fast paths."""
         return self.name == "numpy"
 
+    def spec(self) -> tuple[str, Any]:
+        """``(name, device)`` in plain values that `get_backend` takes back (for pickling)."""
+        device = self.device
+        if self.name == "cupy":
+            device = device.id
+        elif self.name == "torch":
+            device = str(device)
+        return self.name, device
+
     def __str__(self) -> str:
         return self.name if self.device is None else f"{self.name} on {self.device}"
 

@@ -192,7 +192,7 @@ class Network:
         """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
         state = {"layers": self.layers, "dtype": self._dtype.name, "theta": to_numpy(self._theta)}
         if not self._backend.is_numpy:
-            state["backend"] = (self._backend.name, self._backend.device)
+            state["backend"] = self._backend.spec()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
