@@ -276,3 +276,9 @@ def test_cli_predict_and_evaluate_on_a_backend(backend, tmp_path):
         outs[be + "J"] = float(result.stdout.split("loss (softmax_cross_entropy): ")[1].split()[0])
     np.testing.assert_allclose(outs[backend], outs["numpy"], rtol=1e-5, atol=1e-6)
     assert outs[backend + "J"] == pytest.approx(outs["numpyJ"], rel=1e-5)
+
+
+def test_numpy_only_methods_say_so(backend):
+    net = mlpnet.Network([2, 2, 1], seed=0, backend=backend)
+    with pytest.raises(ValueError, match="forward_cache needs the numpy backend"):
+        net.forward_cache(np.zeros((3, 2)))

@@ -162,6 +162,10 @@ class Network:
         net._theta[...] = to_numpy(self._theta)
         return net
 
+    def _need_numpy(self, what: str) -> None:
+        if not self._backend.is_numpy:
+            raise ValueError(f"{what} needs the numpy backend: use net.to('numpy').{what}(…)")
+
     def _moved(self, backend: Backend) -> Network:
         """Move this NumPy network's θ to `backend` (in place; the constructor's last step)."""
         if not backend.is_numpy:
@@ -217,12 +221,14 @@ class Network:
 
     def forward_cache(self, X: ArrayLike) -> backprop.Cache:
         """Forward pass storing Q_0 = X, every Z_l and Q_l (Algorithm 6.1), for `backward`."""
+        self._need_numpy("forward_cache")
         X, _ = check_X(X, self.sizes[0], self._dtype)
         return backprop.forward(self._views, self._acts, X)
 
     # ---------------------------------------------------------------- loss and backpropagation
     def output_delta(self, cache: backprop.Cache, Y: ArrayLike, loss: Any) -> Array:
         """δ_L = ∂J/∂Z_L for the batch of `cache` (the 1/n of the mean included)."""
+        self._need_numpy("output_delta")
         loss = self._loss_for(loss)
         Y = check_Y(Y, cache.Q[0].shape[0], self.sizes[-1], loss, self._dtype)
         return backprop.loss_and_delta(loss, self._acts[-1], cache.Z[-1], cache.Q[-1], Y)[1]
@@ -244,6 +250,7 @@ class Network:
         ndarray of shape (n_params,)
             The gradient, laid out exactly like `params`.
         """
+        self._need_numpy("backward")
         grad = np.empty_like(self._theta) if out is None else out
         delta = np.asarray(delta, dtype=self._dtype)
         if delta.shape != cache.Z[-1].shape:
