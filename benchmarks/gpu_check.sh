@@ -32,7 +32,15 @@ PYEOF
 fi
 
 out=${1:-${OUT:-.}/gpu_check.txt}
-export PYTHONPATH="$PWD/src:$PWD/.gpu_deps${PYTHONPATH:+:$PYTHONPATH}"
+# use a copied package only where this machine's Python lacks it (its own versions fit it better)
+deps=$(mktemp -d)
+trap 'rm -rf "$deps"' EXIT
+for path in .gpu_deps/*; do
+  [ -e "$path" ] || continue
+  name=$(basename "$path" .py)
+  "$PY" -c "import $name" 2>/dev/null || ln -s "$PWD/$path" "$deps/"
+done
+export PYTHONPATH="$PWD/src:$deps${PYTHONPATH:+:$PYTHONPATH}"
 {
   echo "# mlpnet GPU check, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
