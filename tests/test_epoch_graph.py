@@ -58,6 +58,20 @@ def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
     np.testing.assert_allclose(h.loss, h0.loss, rtol=1e-5)
 
 
+@pytest.mark.parametrize("fused", [False, True])
+def test_target_rows_not_summing_to_one(fused):
+    """Soft targets (rows of any sum): δ_L = ŷ Σ_k y_k − y, as losses.SoftmaxCrossEntropy."""
+    X, y = data()
+    Y = np.random.default_rng(1).uniform(size=(len(X), 4)) * 2
+    ref = mlpnet.Network([6, 5, 4], activation="relu", seed=3)
+    net = ref.to("torch")
+    ref.fit(X, Y, loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=1, batch_size=9,
+            shuffle=False)  # fmt: skip
+    EpochGraph(net, X, Y, loss="softmax_cross_entropy", lr=0.1, batch_size=9, shuffle=False,
+               graph=False, fused=fused).fit(1)  # fmt: skip
+    assert rel(net.params, ref.params) <= 1e-5
+
+
 def test_shuffled_epoch_is_a_device_permutation():
     X, y = data()
     ref = mlpnet.Network([6, 5, 4], activation="tanh", output_activation="softmax", seed=2)
