@@ -17,6 +17,7 @@ from ._spec import NETWORK_FORMAT, network_layout
 from ._theta import layer_slices, layer_views, n_params
 from ._types import Array
 from .activations import LeakyReLU, ReLU, Softmax, activation_from_spec, activation_spec
+from .backends import NUMPY, Backend, get_backend, to_numpy
 from .initializers import get_initializer
 from .layers import Dense
 from .losses import check_pairing, get_loss
@@ -57,6 +58,11 @@ class Network:
         Rate p of inverted dropout on every hidden layer's output while training (sets each hidden
         `Dense`'s ``dropout``; with Dense layers given, their own rates are kept unless this is
         non-zero). Training draws the masks (``fit(seed=…)``); ``predict`` never drops.
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}
+        The array library θ and the computations live in (`mlpnet.backends`); θ is drawn by NumPy
+        and moved, so every backend starts from the same θ for the same seed.
+    device : str or None
+        The backend's device, e.g. ``"cuda"`` for PyTorch; None is the library's default.
 
     Attributes
     ----------
@@ -85,8 +91,12 @@ class Network:
         seed: int | None = None,
         dtype: Any = "float32",
         dropout: float = 0.0,
+        backend: str | Backend = "numpy",
+        device: Any = None,
     ) -> None:
         self._dtype = _check_dtype(dtype)
+        target = get_backend(backend, device)
+        self._backend = NUMPY
         self.layers = _build_layers(layers, activation, output_activation)
         dropout = check_dropout(dropout)
         for layer in self.layers[:-1]:
@@ -111,6 +121,7 @@ class Network:
             if not keep:
                 _initialise(layer, layer.init if layer.init is not None else init, rng)
         self._acts = [layer.activation for layer in self.layers]
+        self._moved(target)
 
     # ---------------------------------------------------------------- θ and its description
     @property
@@ -120,7 +131,9 @@ class Network:
 
     @params.setter
     def params(self, theta: ArrayLike) -> None:
-        theta = np.asarray(theta)
+        if not self._backend.is_numpy:
+            return _xp_network().set_params(self, theta)
+        theta = np.asarray(to_numpy(theta))
         if theta.shape != self._theta.shape:
             raise ValueError(f"expected {self.n_params} parameters, got shape {theta.shape}")
         check_finite(theta, "params")
@@ -129,7 +142,7 @@ class Network:
     @property
     def n_params(self) -> int:
         """|θ| = Σ_l n_l (n_{l-1} + 1)."""
-        return self._theta.size
+        return n_params(self.sizes)
 
     @property
     def dtype(self) -> np.dtype:
@@ -161,15 +174,42 @@ class Network:
         """The slice of θ (and of ∇θ) holding [vec(W_l), b_l] for each layer."""
         return layer_slices(self.sizes)
 
+    @property
+    def backend(self) -> str:
+        """The name of the array library of θ: "numpy", "torch", "cupy" or "array_api_strict"."""
+        return self._backend.name
+
+    @property
+    def device(self) -> Any:
+        """The backend's device (None for NumPy and array_api_strict)."""
+        return self._backend.device
+
     def copy(self, dtype: Any = None) -> Network:
-        """An independent network with the same architecture and θ (optionally cast to `dtype`)."""
+        """An independent network with the same architecture, θ and backend (optionally cast)."""
+        return self._host_copy(self._dtype if dtype is None else dtype)._moved(self._backend)
+
+    def to(self, backend: str | Backend, device: Any = None) -> Network:
+        """A copy of the network whose θ lives in `backend` on `device` (`mlpnet.backends`)."""
+        return self._host_copy(self._dtype)._moved(get_backend(backend, device))
+
+    def _host_copy(self, dtype: Any) -> Network:
         layers = [
             Dense(layer.n_in, layer.n_out, layer.activation, dropout=getattr(layer, "dropout", 0.0))
             for layer in self.layers
         ]
-        net = Network(layers, dtype=self._dtype if dtype is None else dtype)
-        net._theta[...] = self._theta
+        net = Network(layers, dtype=dtype)
+        net._theta[...] = to_numpy(self._theta)
         return net
+
+    def _need_numpy(self, what: str) -> None:
+        if not self._backend.is_numpy:
+            raise ValueError(f"{what} needs the numpy backend: use net.to('numpy').{what}(…)")
+
+    def _moved(self, backend: Backend) -> Network:
+        """Move this NumPy network's θ to `backend` (in place; the constructor's last step)."""
+        if not backend.is_numpy:
+            _xp_network().attach(self, backend)
+        return self
 
     def summary(self) -> str:
         """A text table of the layers: shapes, activations, parameter counts."""
@@ -177,7 +217,7 @@ class Network:
         for i, layer in enumerate(self.layers, 1):
             act = getattr(layer.activation, "name", repr(layer.activation))
             rows.append(
-                (str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.W.size + layer.b.size))
+                (str(i), f"{layer.n_out} × {layer.n_in}", act, str(layer.n_out * (layer.n_in + 1)))
             )
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = [
@@ -193,17 +233,24 @@ class Network:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
-        return {"layers": self.layers, "dtype": self._dtype.name, "theta": self._theta}
+        state = {"layers": self.layers, "dtype": self._dtype.name, "theta": to_numpy(self._theta)}
+        if not self._backend.is_numpy:
+            state["backend"] = self._backend.spec()
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for layer in state["layers"]:
             layer._assigned = True  # keep the pickled values when rebinding
         self.__init__(state["layers"], dtype=state["dtype"])
         self._theta[...] = state["theta"]
+        if "backend" in state:
+            self._moved(get_backend(*state["backend"]))
 
     # ---------------------------------------------------------------- forward pass
     def forward(self, X: ArrayLike) -> Array:
         """Network outputs Ŷ = f(X), shape ``(n, n_L)``; a 1-D X is one sample → 1-D result."""
+        if not self._backend.is_numpy:  # an array of the backend, on its device
+            return _xp_network().forward(self, X)
         X, one = check_X(X, self.sizes[0], self._dtype)
         Y = backprop.output(self._views, self._acts, X)[1]
         return Y[0] if one else Y
@@ -213,12 +260,14 @@ class Network:
 
     def forward_cache(self, X: ArrayLike) -> backprop.Cache:
         """Forward pass storing Q_0 = X, every Z_l and Q_l (Algorithm 6.1), for `backward`."""
+        self._need_numpy("forward_cache")
         X, _ = check_X(X, self.sizes[0], self._dtype)
         return backprop.forward(self._views, self._acts, X)
 
     # ---------------------------------------------------------------- loss and backpropagation
     def output_delta(self, cache: backprop.Cache, Y: ArrayLike, loss: Any) -> Array:
         """δ_L = ∂J/∂Z_L for the batch of `cache` (the 1/n of the mean included)."""
+        self._need_numpy("output_delta")
         loss = self._loss_for(loss)
         Y = check_Y(Y, cache.Q[0].shape[0], self.sizes[-1], loss, self._dtype)
         return backprop.loss_and_delta(loss, self._acts[-1], cache.Z[-1], cache.Q[-1], Y)[1]
@@ -240,6 +289,7 @@ class Network:
         ndarray of shape (n_params,)
             The gradient, laid out exactly like `params`.
         """
+        self._need_numpy("backward")
         grad = np.empty_like(self._theta) if out is None else out
         delta = np.asarray(delta, dtype=self._dtype)
         if delta.shape != cache.Z[-1].shape:
@@ -251,7 +301,7 @@ class Network:
         self, X: ArrayLike, Y: ArrayLike, loss: Any, sample_weight: ArrayLike | None = None
     ) -> float:
         """J = mean over the rows of the per-sample loss (Σ w_i ℓ_i / Σ w_i if weighted)."""
-        return self.objective(X, Y, loss, sample_weight=sample_weight).value(self._theta)
+        return float(self.objective(X, Y, loss, sample_weight=sample_weight).value(self._theta))
 
     def loss_and_gradient(
         self,
@@ -264,9 +314,12 @@ class Network:
         """``(J, ∇θ J)`` at the current θ, by backpropagation; ∇θ J has the layout of `params`.
 
         `sample_weight` (w_i ≥ 0) makes J = Σ w_i ℓ_i / Σ w_i; `masks` (from `dropout_masks`)
-        makes it J of that sampled sub-network, whose gradient this is exactly.
+        makes it J of that sampled sub-network, whose gradient this is exactly. On an array-API
+        backend ∇θ J stays on the device and J is read.
         """
         J, grad = self.objective(X, Y, loss, sample_weight=sample_weight, masks=masks)(self._theta)
+        if not self._backend.is_numpy:
+            return float(J), self._backend.xp.asarray(grad, copy=True)
         return J, grad.copy()
 
     def objective(
@@ -287,6 +340,13 @@ class Network:
         fix the dropout masks of every evaluation of this objective.
         """
         loss = self._loss_for(loss)
+        if not self._backend.is_numpy:
+            if sample_weight is not None or masks is not None:
+                raise ValueError(
+                    f"sample_weight and dropout masks need the numpy backend, not "
+                    f"{self.backend!r}: use net.to('numpy')"
+                )
+            return _xp_network().objective(self, X, Y, loss, check)
         if check:
             X, one = check_X(X, self.sizes[0], self._dtype)
             Y = check_Y(Y, X.shape[0], self.sizes[-1], loss, self._dtype, one)
@@ -352,7 +412,7 @@ class Network:
         """
         from .io import save_npz
 
-        save_npz(path, self._theta, self.spec())
+        save_npz(path, to_numpy(self._theta), self.spec())
 
 
 class Objective:
@@ -436,8 +496,8 @@ class Objective:
         )
 
 
-def load(path: str | PathLike[str]) -> Network:
-    """Read a network written by `Network.save` (no unpickling).
+def load(path: str | PathLike[str], backend: str = "numpy", device: Any = None) -> Network:
+    """Read a network written by `Network.save` (no unpickling), onto `backend` and `device`.
 
     The architecture is checked (sizes true positive integers, layers that chain) and θ's length
     and dtype against it before θ is read: a hostile file costs memory and time in proportion to
@@ -453,7 +513,7 @@ def load(path: str | PathLike[str]) -> Network:
     from .io import load_npz
 
     theta, spec = load_npz(path, expect=network_layout)
-    return network_from_spec(theta, spec, path)
+    return network_from_spec(theta, spec, path)._moved(get_backend(backend, device))
 
 
 def network_from_spec(theta: Array, spec: dict[str, Any], path: str | PathLike[str]) -> Network:
@@ -473,6 +533,13 @@ def network_from_spec(theta: Array, spec: dict[str, Any], path: str | PathLike[s
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: not a valid mlpnet network file ({err})") from None
     return net
+
+
+def _xp_network() -> Any:
+    """The array-API side of `Network` (`mlpnet._xp_network`), imported when first needed."""
+    from . import _xp_network
+
+    return _xp_network
 
 
 def _build_layers(layers: Any, activation: Any, output_activation: Any) -> list[Dense]:

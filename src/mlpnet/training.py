@@ -136,13 +136,19 @@ def fit(
     loss = get_loss(loss)
     data = model.objective(X, Y, loss, check=True)
     X, Y = getattr(data, "X", X), getattr(data, "Y", Y)  # as checked and converted
-    n = len(X)
+    n = _rows(X)
     w = None if sample_weight is None else check_sample_weight(sample_weight, n)
     masks = _mask_source(model, dropout, drop_rng)
     if masks is not None and callable(getattr(opt, "run", None)):
         raise ValueError(
             f"{type(opt).__name__} runs on one fixed objective; dropout draws a new one every "
             "step: use another optimizer or no dropout"
+        )
+    on_device = getattr(data, "on_host", True) is False  # an array-API backend (mlpnet.backends)
+    if on_device and (w is not None or masks is not None):
+        raise ValueError(
+            "sample_weight and dropout are not supported on the "
+            f"{getattr(model, 'backend', 'array-API')!r} backend yet: train on 'numpy'"
         )
     if w is not None:
         data = _objective(model, X, Y, loss, w)
@@ -158,6 +164,12 @@ def fit(
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
+    if on_device:
+        from ._xp_training import DeviceRun
+
+        chunk = None if full else batch_size
+        run: _Run = DeviceRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk)
+        return run.train(opt, data, None if full else batch_size, shuffle, shuffle_seed, tol)
     run = _Run(
         model,
         X,
@@ -199,7 +211,7 @@ class _Run:
         mass: float | None = None,
     ) -> None:
         self.model, self.X, self.Y, self.loss = model, X, Y, loss
-        self.mass = len(X) if mass is None else mass  # Σ w_i, or N: what the epoch loss divides
+        self.mass = _rows(X) if mass is None else mass  # Σ w_i, or N: what the epoch loss divides
         self.theta = model.params
         self.history = History()
         self.epochs = epochs
@@ -217,8 +229,9 @@ class _Run:
             )
             w_val = None
             if len(validation_data) == 3 and validation_data[2] is not None:
-                w_val = check_sample_weight(validation_data[2], len(self.val_XY[0]))
-            self.val_parts = _parts(model, *self.val_XY, loss, chunk or len(self.val_XY[0]), w_val)
+                w_val = check_sample_weight(validation_data[2], _rows(self.val_XY[0]))
+            size = chunk or _rows(self.val_XY[0])
+            self.val_parts = _parts(model, *self.val_XY, loss, size, w_val)
         self.progress = progress
         self.bar: Any = None
 
@@ -528,21 +541,25 @@ def _mini_batches(
 def _parts(
     model: Trainable, X: Array, Y: Any, loss: Any, size: int, w: Array | None = None
 ) -> list[tuple[Objective, float]]:
-    """(objective, mass) on consecutive slices of at most `size` rows of already-checked data."""
-    Y = np.asarray(Y)
-    return [
-        (
-            _objective(
-                model,
-                X[i : i + size],
-                Y[i : i + size],
-                loss,
-                None if w is None else w[i : i + size],
-            ),
-            len(X[i : i + size]) if w is None else float(w[i : i + size].sum()),
-        )
-        for i in range(0, len(X), size)
-    ]
+    """(objective, mass) on consecutive slices of at most `size` rows of already-checked data.
+
+    The mass is the slice's Σ w_i, or its row count; slicing stays within the rows and uses only
+    ``shape`` so that any array-API array (which need not have ``len``) works.
+    """
+    Y = Y if hasattr(Y, "shape") else np.asarray(Y)
+    n = _rows(X)
+    parts = []
+    for i in range(0, n, size):
+        stop = min(i + size, n)
+        wb = None if w is None else w[i:stop]
+        objective = _objective(model, X[i:stop, ...], Y[i:stop, ...], loss, wb)
+        parts.append((objective, stop - i if wb is None else float(wb.sum())))
+    return parts
+
+
+def _rows(A: Any) -> int:
+    """The number of rows of `A`: ``shape[0]`` for arrays (array-API ones need not have len)."""
+    return A.shape[0] if hasattr(A, "shape") else len(A)
 
 
 def _check_callbacks(callbacks: Any) -> list[Callback]:

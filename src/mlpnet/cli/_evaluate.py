@@ -14,12 +14,13 @@ import mlpnet
 
 from .._spec import network_layout
 from ..activations import softmax
+from ..backends import to_numpy
 from ..io import read_npz
 from ..losses import LOSSES, get_loss
 from ..metrics import predicted_labels
 from ..network import network_from_spec
 from ._data import BUILTIN_DATA, choose, csv_header, load_data, read_features, targets
-from ._options import DATA_HELP, mnist_dir_option
+from ._options import DATA_HELP, backend_options, mnist_dir_option
 
 
 @contextlib.contextmanager
@@ -31,10 +32,14 @@ def _naming(source: str) -> Iterator[None]:
         raise ValueError(f"{source}: {err}") from None
 
 
-def load_model(path: str) -> tuple[mlpnet.Network, dict[str, Any]]:
-    """The network in `path` and the training settings recorded with it (empty if none)."""
+def load_model(
+    path: str, backend: str = "numpy", device: str | None = None
+) -> tuple[mlpnet.Network, dict[str, Any]]:
+    """The network in `path` (on `backend`) and the training settings recorded with it."""
     saved = read_npz(path, expect=network_layout)  # every header checked before θ is read
     net, spec = network_from_spec(saved.theta, saved.spec, path), saved.spec
+    if backend != "numpy" or device is not None:
+        net = net.to(backend, device)
     meta = spec.get("training") or (spec.get("checkpoint") or {}).get("meta") or {}
     return net, dict(meta) if isinstance(meta, dict) else {}
 
@@ -69,11 +74,19 @@ def _loss_for(
 )
 @click.option("--loss", help="Default: the loss the model was trained with.")
 @mnist_dir_option
+@backend_options
 def evaluate(
-    model: str, data: str, target: str | None, part: str, loss: str | None, mnist_dir: str | None
+    model: str,
+    data: str,
+    target: str | None,
+    part: str,
+    loss: str | None,
+    mnist_dir: str | None,
+    backend: str = "numpy",
+    device: str | None = None,
 ) -> None:
     """Report MODEL's loss on data, with accuracy and confusion matrix for a classifier."""
-    net, meta = load_model(model)
+    net, meta = load_model(model, backend, device)
     part = choose("split", part, ("train", "test"))
     if target is None and meta.get("target_name") in csv_header(data):
         target = meta["target_name"]
@@ -87,7 +100,7 @@ def evaluate(
     if not loss_obj.is_classification:
         return
     binary = loss_obj.name == "binary_cross_entropy"
-    pred = predicted_labels(net.predict(X), threshold=binary).reshape(len(X), -1)
+    pred = predicted_labels(to_numpy(net.predict(X)), threshold=binary).reshape(len(X), -1)
     truth = np.asarray(Y).reshape(len(X), -1).astype(np.int64)
     acc = float(np.mean(np.all(pred == truth, axis=1)))
     click.echo(f"accuracy: {100 * acc:.2f}% (error {100 * (1 - acc):.2f}%)")
@@ -123,6 +136,7 @@ def confusion_text(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> st
 )
 @click.option("--proba", is_flag=True, help="Add class probabilities p_0 … for a classifier.")
 @mnist_dir_option
+@backend_options
 def predict(
     model: str,
     input_file: str | None,
@@ -131,6 +145,8 @@ def predict(
     target: str | None,
     proba: bool,
     mnist_dir: str | None,
+    backend: str = "numpy",
+    device: str | None = None,
 ) -> None:
     """Predict for the rows of INPUT (.csv with a header row, .npy, or .npz with X), as CSV.
 
@@ -142,7 +158,7 @@ def predict(
     if (input_file is None) == (data is None):
         raise ValueError("give the input as INPUT or as --data, once")
     source = input_file or str(data)
-    net, meta = load_model(model)
+    net, meta = load_model(model, backend, device)
     drop = {target} if target is not None else {meta.get("target_name")} - {None}
     if target is not None and source.lower().endswith(".csv") and Path(source).is_file():
         if target not in csv_header(source):
@@ -152,7 +168,7 @@ def predict(
         column = target if target is not None else meta.get("target")  # as training took it
         X = np.delete(X, int(column) if str(column).lstrip("-").isdigit() else -1, axis=1)
     with _naming(source):
-        Yhat = np.asarray(net.predict(X), dtype=np.float64)
+        Yhat = np.asarray(to_numpy(net.predict(X)), dtype=np.float64)
     header, columns, formats = _table(Yhat, meta.get("loss"), proba)
     table = np.hstack(columns)
     lines = [",".join(header)] + [

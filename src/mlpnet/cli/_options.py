@@ -24,3 +24,19 @@ def count_option(
         show_default=default is not None,
         help=help_text,
     )
+
+
+def backend_options(command: Any) -> Any:
+    """``--backend`` and ``--device``: the model's array library and device (`mlpnet.backends`)."""
+    from ..backends import BACKENDS
+
+    command = click.option(
+        "--device", help="The backend's device, e.g. cuda or cuda:1 (default: the library's)."
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="numpy",
+        show_default=True,
+        help='Array library to run the model in (not numpy: pip install "mlpnet[gpu]").',
+    )(command)

@@ -47,7 +47,7 @@ def adam_update(
     v = beta2 * v0 + (1 - beta2) * grad * grad
     m_hat = m / (1 - beta1**t)
     v_hat = v / (1 - beta2**t)
-    return -lr * m_hat / (np.sqrt(v_hat) + eps), AdamState(t, m, v)
+    return -lr * m_hat / (v_hat**0.5 + eps), AdamState(t, m, v)  # operators only: any xp
 
 
 class Adam(Optimizer):

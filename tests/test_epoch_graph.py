@@ -1,0 +1,180 @@
+"""EpochGraph: the whole-epoch path. On the CPU its step function runs eagerly (graph=False) and
+must equal NumPy's mini-batch SGD; the capture itself is checked by the `gpu` tests."""
+
+import numpy as np
+import pytest
+
+import mlpnet
+from mlpnet.backends import to_numpy
+from mlpnet.errors import TrainingDiverged
+from mlpnet.optim import SGD
+
+torch = pytest.importorskip("torch", reason="EpochGraph needs PyTorch")
+pytest.importorskip("array_api_compat", reason="backends need array-api-compat")
+from mlpnet.epoch_graph import EpochGraph  # noqa: E402
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def data(n=53, d=6, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)).astype(np.float32), rng.integers(0, k, n)
+
+
+def rel(a, b):
+    a, b = np.asarray(to_numpy(a), np.float64), np.asarray(to_numpy(b), np.float64)
+    return np.abs(a - b).max() / np.abs(b).max()
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "identity"])
+@pytest.mark.parametrize("batch", [1, 10, 53, 100])
+def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
+    X, y = data()
+    ref = mlpnet.Network([6, 8, 5, 4], activation=hidden, seed=1)
+    net = ref.to("torch")
+    h0 = ref.fit(
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        optimizer=SGD(0.2),
+        epochs=2,
+        batch_size=batch,
+        shuffle=False,
+    )
+    runner = EpochGraph(
+        net,
+        X,
+        y,
+        loss="softmax_cross_entropy",
+        lr=0.2,
+        batch_size=batch,
+        shuffle=False,
+        graph=False,
+    )
+    h = runner.fit(2)
+    assert rel(net.params, ref.params) <= 1e-5  # float32, other kernels: a tolerance
+    np.testing.assert_allclose(h.step_loss, h0.step_loss, rtol=1e-5)
+    np.testing.assert_allclose(h.loss, h0.loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_target_rows_not_summing_to_one(fused):
+    """Soft targets (rows of any sum): δ_L = ŷ Σ_k y_k − y, as losses.SoftmaxCrossEntropy."""
+    X, y = data()
+    Y = np.random.default_rng(1).uniform(size=(len(X), 4)) * 2
+    ref = mlpnet.Network([6, 5, 4], activation="relu", seed=3)
+    net = ref.to("torch")
+    ref.fit(X, Y, loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=1, batch_size=9,
+            shuffle=False)  # fmt: skip
+    EpochGraph(net, X, Y, loss="softmax_cross_entropy", lr=0.1, batch_size=9, shuffle=False,
+               graph=False, fused=fused).fit(1)  # fmt: skip
+    assert rel(net.params, ref.params) <= 1e-5
+
+
+def test_shuffled_epoch_is_a_device_permutation():
+    X, y = data()
+    ref = mlpnet.Network([6, 5, 4], activation="tanh", output_activation="softmax", seed=2)
+    net = ref.to("torch")
+    runner = EpochGraph(net, X, y, loss="cross_entropy", lr=0.1, batch_size=8, seed=3, graph=False)
+    runner.fit(1)
+    order = to_numpy(runner.order)
+    assert sorted(order.tolist()) == list(range(len(X))) and order.tolist() != sorted(order)
+    # the same epoch on NumPy, visiting the rows in that order
+    ref.fit(
+        X[order],
+        y[order],
+        loss="cross_entropy",
+        optimizer=SGD(0.1),
+        epochs=1,
+        batch_size=8,
+        shuffle=False,
+    )
+    assert rel(net.params, ref.params) <= 1e-5
+    first = to_numpy(runner.order).copy()
+    runner.fit(1)
+    assert to_numpy(runner.order).tolist() != first.tolist()  # a new order each epoch
+
+
+def test_refusals_and_divergence():
+    X, y = data()
+    with pytest.raises(ValueError, match="backend='torch'"):
+        EpochGraph(mlpnet.Network([6, 4]), X, y, loss="softmax_cross_entropy", lr=0.1, batch_size=4)
+    net = mlpnet.Network([6, 4], backend="torch")
+    with pytest.raises(ValueError, match="lr must be positive"):
+        EpochGraph(net, X, y, loss="softmax_cross_entropy", lr=0.0, batch_size=4)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            EpochGraph(net, X, y, loss="softmax_cross_entropy", lr=0.1, batch_size=4, graph=True)
+    with pytest.raises(ValueError, match="fused=True needs"):
+        EpochGraph(net, X, np.eye(4)[y], loss="squared_error", lr=0.1, batch_size=4, fused=True)
+    start = to_numpy(net.params).copy()
+    runner = EpochGraph(
+        net, X * 1e6, np.eye(4)[y] * 1e6, loss="squared_error", lr=1e3, batch_size=4, graph=False
+    )
+    with pytest.raises(TrainingDiverged):
+        runner.fit(2)
+    np.testing.assert_array_equal(to_numpy(net.params), start)  # the first epoch's start
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_cuda_graph_replay_equals_eager(shuffle, fused):
+    X, y = data(n=1000, d=20, k=10)
+    base = mlpnet.Network([20, 32, 10], activation="relu", seed=4)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    nets = [base.to("torch", "cuda") for _ in range(2)]
+    runs = [
+        EpochGraph(
+            nets[i],
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            lr=0.3,
+            batch_size=100,
+            shuffle=shuffle,
+            seed=5,
+            graph=bool(i),
+            fused=fused,
+        )
+        for i in range(2)
+    ]
+    hs = [r.fit(3) for r in runs]
+    assert rel(nets[1].params, nets[0].params) <= 1e-5
+    np.testing.assert_allclose(hs[1].loss, hs[0].loss, rtol=1e-5)
+    if not shuffle:  # and both equal the NumPy run
+        base.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=SGD(0.3),
+            epochs=3,
+            batch_size=100,
+            shuffle=False,
+        )
+        assert rel(nets[1].params, base.params) <= 1e-5
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("name", ["gd", "sgd", "momentum", "adam", "armijo"])
+def test_cuda_fit_equals_numpy(name):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    X, y = data(n=300, d=20, k=10)
+    ref = mlpnet.Network([20, 32, 10], activation="tanh", seed=6)
+    net = ref.to("torch", "cuda")
+    batch = None if name in ("gd", "armijo") else 32
+    for model in (ref, net):
+        model.fit(
+            X,
+            y,
+            loss="softmax_cross_entropy",
+            optimizer=name,
+            epochs=1,
+            batch_size=batch,
+            shuffle=False,
+        )
+    assert net.params.device.type == "cuda"
+    assert rel(net.params, ref.params) <= 1e-5
