@@ -1,5 +1,6 @@
-"""mlpnet past one machine, on Dask: exact full-batch training on sharded data, streamed
-mini-batch SGD, out-of-core prediction (extra ``mlpnet[dask]``).
+"""mlpnet past one machine, on Dask (extra ``mlpnet[dask]``).
+
+Exact full-batch training on sharded data, streamed mini-batch SGD and out-of-core prediction.
 
 The notes' full-batch J(θ) = (1/N) Σ_i ℓ_i(θ) is a sum over samples, so it splits over row blocks
 (shards) X = [X_1; …; X_P] held by the workers: J = (Σ_p S_p) / (Σ_p n_p) with S_p = Σ_{i∈p} ℓ_i

@@ -1,7 +1,8 @@
 """Training and prediction on dask arrays: `fit` and `predict`, and the block stream of SGD.
 
 Full batch (``batch_size=None``): `mlpnet.training.fit` runs unchanged on the client with a
-`ShardedObjective`, so GD, Armijo, exact line search and L-BFGS see the exact J and ∇J of all N rows.
+`ShardedObjective`, so GD, Armijo, exact line search and L-BFGS see the exact J and ∇J of all N
+rows.
 
 Mini-batches: one epoch is one pass over the blocks; each block is computed on a worker (read,
 checked) and fetched while the previous block trains, then cut into batches of ``batch_size``

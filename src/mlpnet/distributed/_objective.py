@@ -64,7 +64,7 @@ def _checked_block(X: Any, Y: Any, spec: tuple, start: int) -> tuple[Array, Any]
 
 
 def _block_sums(block: tuple[Array, Any], model: tuple, theta: Array, gradient: bool) -> _Sums:
-    """(S_p, ∇S_p, n_p, hits_p) of one shard at θ; the worker's copy of the network is not touched."""
+    """(S_p, ∇S_p, n_p, hits_p) of one shard at θ; the worker's network is left untouched."""
     (net, loss), (X, Y) = model, block
     acts = [layer.activation for layer in net.layers]
     params = layer_views(theta, net.sizes)
@@ -99,7 +99,7 @@ def _add(*parts: _Sums) -> _Sums:
     )
 
 
-# -- the client's side ------------------------------------------------------------------------------
+# -- the client's side ----------------------------------------------------------------------------
 
 
 def get_client(client: Any = None) -> Any:
