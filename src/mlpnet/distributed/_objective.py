@@ -5,10 +5,11 @@ For shards X_1, …, X_P of n_1, …, n_P rows the full-batch objective of the n
     J(θ) = (1/N) Σ_p S_p(θ),   S_p(θ) = Σ_{i ∈ p} ℓ(f(x_i; θ), y_i),   N = Σ_p n_p,
     ∇J(θ) = (1/N) Σ_p ∇S_p(θ),
 
-and ∇S_p is Algorithm 6.1 on the shard with δ_L = ∂S_p/∂Z_L (no 1/n_p). One evaluation scatters θ
-to the workers once (a broadcast, not one copy per task), runs one task per shard returning
-(S_p, ∇S_p, n_p, hits_p), adds the partial sums on the workers in groups of `FAN_IN` (a tree, so the
-client receives at most `FAN_IN` gradients), and divides by N on the client.
+and ∇S_p is Algorithm 6.1 on the shard with δ_L = ∂S_p/∂Z_L (no 1/n_p). One evaluation sends θ
+to the cluster once (one task holds it and the workers pass it on, never one copy per task), runs
+one task per shard returning (S_p, ∇S_p, n_p, hits_p), adds the partial sums on the workers in
+groups of `FAN_IN` (a tree, so the client receives at most `FAN_IN` gradients), and divides by N on
+the client.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ class ShardedObjective:
             if size > 0
         ]
         """One delayed checked (X_p, Y_p) per non-empty block, in row order."""
-        [self._model] = self.client.scatter([(net.copy(), self.loss)], broadcast=True)
+        self._model = _held(self.client, (net.copy(), self.loss))
         self._persisted: list[Any] | None = None
         if persist:
             self.persist()
@@ -236,7 +237,7 @@ class ShardedObjective:
         if theta.shape != self.net.params.shape:
             raise ValueError(f"expected {self.net.n_params} parameters, got shape {theta.shape}")
         client = self.client
-        shared = client.scatter(theta, broadcast=True, hash=False)  # θ crosses once per worker
+        shared = _held(client, theta)
         parts = client.map(
             _block_sums,
             self.persist(),
@@ -255,12 +256,27 @@ class ShardedObjective:
         for future in self._persisted or ():
             future.release()
         self._persisted = None
+        self._model.release()
 
     def __enter__(self) -> ShardedObjective:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _held(client: Any, value: Any) -> Any:
+    """`value` held on the cluster as one task's result (a future): sent once, not per task.
+
+    The tasks that need it fetch it from the worker holding it (workers pass it on among
+    themselves), and, unlike scattered data, it has lineage: if every worker holding it dies, Dask
+    recomputes it from the task instead of failing the evaluation.
+    """
+    return client.submit(_same, value, pure=False, priority=10)
 
 
 def _groups(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
