@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
 import numpy as np
 
+from mlpnet.bench import environment, median_time, synthetic
 
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm up (first-call imports, caches, the workers' copies of θ's task)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+def _cpuinfo() -> list[str]:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return fh.readlines()
+    except OSError:
+        return []
 
 
 def paired_times(fa, fb, repeats: int) -> tuple[float, float]:
@@ -64,18 +63,20 @@ def main() -> None:
     from mlpnet.distributed import ShardedObjective
     from mlpnet.optim.base import as_objective
 
-    rng = np.random.default_rng(0)
-    X = rng.random((args.rows, 784), dtype=np.float32)
-    y = rng.integers(0, 10, args.rows)
+    X, y = synthetic(args.rows)
     net = mlpnet.Network([784, 200, 10], activation="relu", seed=0)
     loss = "softmax_cross_entropy"
     local = net.objective(X, y, loss)
     theta = net.params.copy()
     nbytes = X.nbytes + y.nbytes
+    cpu = next((ln.split(":")[1].strip() for ln in _cpuinfo() if ln.startswith("model name")), "")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load "
-        f"average {os.getloadavg()[0]:.1f} at the start; {args.rows} rows ({nbytes / 1e6:.0f} MB), "
-        f"blocks of {args.block_rows}, θ {theta.size} × float32 ({theta.nbytes / 1e6:.2f} MB)"
+        f"machine: {cpu} {os.cpu_count()} cores; {environment()}; load average "
+        f"{os.getloadavg()[0]:.1f} at the start"
+    )
+    print(
+        f"{args.rows} rows ({nbytes / 1e6:.0f} MB) in blocks of {args.block_rows}; "
+        f"θ: {theta.size} float32 ({theta.nbytes / 1e6:.2f} MB)"
     )
     t_default = median_time(lambda: local(theta), args.repeats)
     with threadpool_limits(1):
