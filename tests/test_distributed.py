@@ -329,6 +329,9 @@ def test_cli_predict_dask_on_a_folder_of_shards(client, tmp_path):
     assert written.exit_code == 0 and out.read_text() == local.output
     bad = runner.invoke(cli, ["predict", str(model), str(tmp_path / "none"), "--dask", address])
     assert bad.exit_code == 1 and "input not found" in bad.output
+    np.save(shards / "part-3.npy", X[:5, :4])
+    bad = runner.invoke(cli, ["predict", str(model), str(shards), "--dask", address])
+    assert bad.exit_code == 1 and "part-3.npy: 4 columns, but the files before have 6" in bad.output
 
 
 # -- sweeps through joblib's dask backend ---------------------------------------------------------

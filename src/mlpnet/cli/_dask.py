@@ -43,9 +43,9 @@ def npy_rows(source: str) -> Any:
             head = np.load(file, mmap_mode="r", allow_pickle=False)  # reads the header only
         except (OSError, ValueError) as exc:
             raise ValueError(f"{file}: cannot read features: {exc}") from None
-        shape = head.shape if head.ndim == 2 else (len(head), 1)
         if head.dtype.kind not in "biuf" or head.ndim not in (1, 2):
             raise ValueError(f"{file}: features must be a 1-D or 2-D array of numbers")
+        shape = head.shape if head.ndim == 2 else (len(head), 1)
         if width not in (None, shape[1]):
             raise ValueError(f"{file}: {shape[1]} columns, but the files before have {width}")
         width = shape[1]

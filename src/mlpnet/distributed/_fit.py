@@ -20,6 +20,7 @@ import numpy as np
 
 from .._types import Array
 from ..history import History
+from ..schedules import _check_count
 from ._objective import ShardedObjective, as_row_blocks, da, get_client
 
 __all__ = ["fit", "predict", "stream_batches"]
@@ -82,6 +83,8 @@ def fit(
     ``validation_data`` is gathered into memory. A block that fails its checks (NaN, wrong labels)
     raises ValueError naming its rows, and θ is restored to where it started.
     """
+    if batch_size is not None:
+        batch_size = _check_count("batch_size", batch_size)
     client = get_client(client)
     X, Y = as_row_blocks(net, X, Y)
     stream = batch_size is not None and batch_size < X.shape[0]
