@@ -212,7 +212,7 @@ def test_streamed_sgd_equals_the_in_memory_run(client, optimizer):
         assert abs(J - J0) <= 1e-12 * abs(J0) and abs(g - g0) <= 1e-12 * g0 and acc == acc0
 
 
-def test_shuffled_stream_is_seeded_and_sees_every_row_once(client):
+def test_shuffled_stream_is_seeded_with_one_step_per_batch_of_each_block(client):
     net, X, Y, loss = problem("regression", seed=6)
     Xd = da.from_array(X, chunks=(128, 6))
     runs = []
@@ -283,6 +283,14 @@ def test_bad_shapes_are_refused_at_the_boundary(client):
         md.loss_and_gradient(net, da.from_array(X), Y + 5, loss, client=client)
     with pytest.raises(ValueError, match="batch_size=None"):
         md.fit(net, da.from_array(X), Y, loss=loss, optimizer="lbfgs", batch_size=10)
+
+
+def test_importing_mlpnet_distributed_does_not_import_dask():
+    import subprocess
+
+    code = "import sys, mlpnet.distributed; print('dask' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_missing_dask_is_a_clear_import_error(monkeypatch):
