@@ -167,6 +167,17 @@ def test_full_batch_fit_equals_net_fit(client, optimizer, name):
         assert acc == acc0  # counts of correct rows: integers, the same at equal θ
 
 
+def test_validation_data_on_dask_is_gathered_and_scored_like_net_fit(client):
+    net, X, Y, loss = problem("labels", seed=3)
+    local = net.copy()
+    Xv, Yv = classification(n=100, seed=11)
+    history = md.fit(net, da.from_array(X, chunks=(200, 6)), Y, loss=loss, optimizer="armijo",
+                     epochs=3, validation_data=(da.from_array(Xv, chunks=50), Yv))  # fmt: skip
+    expected = local.fit(X, Y, loss=loss, optimizer="armijo", epochs=3, validation_data=(Xv, Yv))
+    assert rel(history.val_loss, expected.val_loss) <= 1e-10
+    assert history.val_metrics == expected.val_metrics
+
+
 def test_exact_line_search_agrees_to_the_precision_of_its_step(client):
     # Brent's search locates t only to about √ε·t where J is flat along the ray, so rounding-level
     # differences in J may move t (hence θ) by ~1e-8 relative: 1e-10 is not attainable here.
