@@ -150,6 +150,10 @@ def fit(
             "sample_weight and dropout are not supported on the "
             f"{getattr(model, 'backend', 'array-API')!r} backend yet: train on 'numpy'"
         )
+    if (w is not None or masks is not None) and getattr(data, "held_elsewhere", False):
+        raise ValueError(
+            "sample_weight and dropout are not supported on data held elsewhere (Dask shards) yet"
+        )
     if w is not None:
         data = _objective(model, X, Y, loss, w)
     full = batch_size is None or batch_size >= n
@@ -186,11 +190,12 @@ def fit(
     with np.errstate(over="ignore", invalid="ignore"):
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
-        batches = (
-            _full_batches(data, n if w is None else float(w.sum()), model, w, masks, loss)
-            if full
-            else _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks)
-        )
+        if full:
+            batches = _full_batches(data, n if w is None else float(w.sum()), model, w, masks, loss)
+        elif callable(getattr(data, "mini_batches", None)):  # data held elsewhere stream their own
+            batches = data.mini_batches(batch_size, shuffle, shuffle_seed)
+        else:
+            batches = _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks)
         return run.steps(opt, batches, tol if full else None)
 
 
@@ -321,7 +326,8 @@ class _Run:
         def on_iteration(J: float, grad: Array) -> bool:
             history.step_loss.append(J)
             norms = self._grad_norms(grad)
-            stop = self._end_epoch(history.epochs, J, norms)
+            hits = self._batch_accuracy(objective) if self.classification else math.nan
+            stop = self._end_epoch(history.epochs, J, norms, hits)
             if tol is not None and norms[0] <= tol:
                 stop = stop or "tol"
             if stop:
@@ -355,8 +361,8 @@ class _Run:
         an epoch of mini-batch SGD.
         """
         output = getattr(objective, "output", None)
-        if output is None:
-            return math.nan
+        if output is None:  # one that scores its own evaluations (sharded data), or NaN
+            return float(getattr(objective, "accuracy", math.nan))
         return accuracy(output, objective.Y, self.loss)  # type: ignore[attr-defined]
 
     def _validate(self) -> tuple[float, float]:

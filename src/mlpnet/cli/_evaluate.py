@@ -135,6 +135,13 @@ def confusion_text(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> st
     "--target", help="Column of INPUT to ignore (default: the column the model was trained on)."
 )
 @click.option("--proba", is_flag=True, help="Add class probabilities p_0 … for a classifier.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Predict on the Dask cluster at ADDRESS (tcp://host:port) block by block, for an .npy "
+    "file or a folder of .npy files too large for memory (the workers read the files).",
+)
 @mnist_dir_option
 @backend_options
 def predict(
@@ -144,6 +151,7 @@ def predict(
     output: str | None,
     target: str | None,
     proba: bool,
+    dask_address: str | None,
     mnist_dir: str | None,
     backend: str = "numpy",
     device: str | None = None,
@@ -163,21 +171,37 @@ def predict(
     if target is not None and source.lower().endswith(".csv") and Path(source).is_file():
         if target not in csv_header(source):
             raise ValueError(f"{source}: no column {target!r} to ignore")
+
+    def target_column(
+        n_columns: int,
+    ) -> int | None:  # an .npy's column to drop, as training took it
+        if n_columns != net.sizes[0] + 1:
+            return None
+        column = target if target is not None else meta.get("target")
+        return int(column) if str(column).lstrip("-").isdigit() else -1
+
+    def csv(Yhat: np.ndarray, header: bool = True) -> str:
+        names, columns, formats = _table(Yhat, meta.get("loss"), proba)
+        lines = [",".join(names)] * header + [
+            ",".join(f % v for f, v in zip(formats, row, strict=True)) for row in np.hstack(columns)
+        ]
+        return "\n".join(lines) + "\n"
+
+    if dask_address:
+        from ._dask import predict_on_dask
+
+        with _naming(source):
+            return predict_on_dask(dask_address, net, source, target_column, csv, output)
     X = read_features(source, drop, mnist_dir)
-    if source.lower().endswith(".npy") and X.shape[1] == net.sizes[0] + 1:
-        column = target if target is not None else meta.get("target")  # as training took it
-        X = np.delete(X, int(column) if str(column).lstrip("-").isdigit() else -1, axis=1)
+    column = target_column(X.shape[1]) if source.lower().endswith(".npy") else None
+    if column is not None:
+        X = np.delete(X, column, axis=1)
     with _naming(source):
         Yhat = np.asarray(to_numpy(net.predict(X)), dtype=np.float64)
-    header, columns, formats = _table(Yhat, meta.get("loss"), proba)
-    table = np.hstack(columns)
-    lines = [",".join(header)] + [
-        ",".join(f % v for f, v in zip(formats, row, strict=True)) for row in table
-    ]
-    text = "\n".join(lines) + "\n"
+    text = csv(Yhat)
     if output:
         Path(output).write_text(text)
-        click.echo(f"wrote {len(table)} predictions to {output}", err=True)
+        click.echo(f"wrote {len(Yhat)} predictions to {output}", err=True)
     else:
         click.echo(text, nl=False)
 
