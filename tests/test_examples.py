@@ -68,9 +68,9 @@ def test_every_script_is_listed_and_documented():
 # Every figure docs/experiments.md quotes from a full run, as (experiment, figure, regex that
 # captures it from the script's output, value with OpenBLAS's SkylakeX kernels, value with its
 # Haswell kernels, tolerance). Seeds are fixed, so a figure moves only with the arithmetic:
-# integer results and short float64 computations come out the same everywhere; figures reached after thousands of
-# steps move in their last digits with the BLAS kernel (OPENBLAS_CORETYPE=Haswell reproduces the
-# Haswell column on any x86-64). A tolerance "±x" is absolute, "×x" relative; a full run passes
+# integer results and short float64 computations come out the same everywhere; figures reached
+# after thousands of steps move in their last digits with the BLAS kernel
+# (OPENBLAS_CORETYPE=Haswell reproduces the Haswell column on any x86-64). A tolerance "±x" is absolute, "×x" relative; a full run passes
 # when the printed figure lies within the tolerance of the nearer kernel's value. The table in
 # docs/experiments.md is rendered from this one (`test_quoted_figures_are_in_the_docs`).
 QUOTED = [
