@@ -70,9 +70,10 @@ def test_every_script_is_listed_and_documented():
 # Haswell kernels, tolerance). Seeds are fixed, so a figure moves only with the arithmetic:
 # integer results and short float64 computations come out the same everywhere; figures reached
 # after thousands of steps move in their last digits with the BLAS kernel
-# (OPENBLAS_CORETYPE=Haswell reproduces the Haswell column on any x86-64). A tolerance "±x" is absolute, "×x" relative; a full run passes
-# when the printed figure lies within the tolerance of the nearer kernel's value. The table in
-# docs/experiments.md is rendered from this one (`test_quoted_figures_are_in_the_docs`).
+# (OPENBLAS_CORETYPE=Haswell reproduces the Haswell column on any x86-64). A tolerance "±x" is
+# absolute, "×x" relative; a full run passes when the printed figure lies within the tolerance of
+# either kernel's value. The table in docs/experiments.md is rendered from this one
+# (`test_quoted_figures_are_in_the_docs`).
 QUOTED = [
     ("perceptron", "AND: epochs to converge", r"AND: converged after (\d+) epochs", 6, 6, "±0"),
     ("perceptron", "OR: epochs to converge", r"OR : converged after (\d+) epochs", 4, 4, "±0"),
