@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._threads import blas_threads, check_threads
 from ._types import Array, Objective, Trainable
 from .callbacks import Callback, EarlyStopping
 from .errors import TrainingDiverged
@@ -48,6 +49,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     progress: bool | None = None,
     seed: int | None = None,
+    threads: int | str | None = "auto",
 ) -> History:
     """Train ``model`` from its current θ on (X, Y); return the `History`.
 
@@ -64,9 +66,10 @@ def fit(
         `mlpnet.optim.OPTIMIZERS` with that table's defaults (``"sgd"`` is ``SGD(lr=0.01)``).
     epochs : int, default 10
         Passes over the data (for L-BFGS: iterations).
-    batch_size : int or None, default None
-        None (or ≥ N) for full-batch steps, 1 for online SGD, else mini-batches of this size (the
-        last one of an epoch may be smaller). Armijo, exact line search and L-BFGS need None.
+    batch_size : int, "full" or None, default None
+        None or "full" (or ≥ N) for full-batch steps, 1 for online SGD, else mini-batches of this
+        size (the last one of an epoch may be smaller). Armijo, exact line search and L-BFGS need
+        the full batch.
     shuffle : bool, default True
         Reshuffle the samples every epoch (mini-batches only).
     validation_data : (X_val, Y_val), optional
@@ -85,6 +88,11 @@ def fit(
     seed : int or None
         Seeds the shuffling (``np.random.default_rng``) and a named ``"random_search"``; the same
         seed and starting θ give the same final θ bit for bit.
+    threads : "auto", int or None, default "auto"
+        BLAS threads while training: "auto" picks one thread for batches too small to gain from
+        more or when other processes keep the cores busy, else the free cores (the policy is in
+        `mlpnet._threads`; ``MLPNET_THREADS`` changes it); an int fixes the count; None leaves
+        the BLAS as it is. Without threadpoolctl the BLAS keeps its own setting.
 
     Returns
     -------
@@ -101,6 +109,9 @@ def fit(
         For bad arguments or data (naming the value).
     """
     epochs = _check_count("epochs", epochs)
+    threads = check_threads(threads)
+    if isinstance(batch_size, str) and batch_size.strip().lower() == "full":
+        batch_size = None
     if batch_size is not None:
         batch_size = _check_count("batch_size", batch_size)
     if tol is not None:
@@ -131,8 +142,9 @@ def fit(
     run = _Run(
         model, X, Y, loss, validation_data, stoppers, epochs, progress, None if full else batch_size
     )
+    rows, n_params = n if full else batch_size, getattr(model, "n_params", len(model.params))
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(threads, rows, n_params):
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
         batches = (
