@@ -127,7 +127,7 @@ def gradcheck(
 
 
 def _estimate(net: mlpnet.Network, X: np.ndarray, Y: np.ndarray, loss: Any) -> str:
-    """ "N coordinates × 2 forward passes of t ms ≈ T", from timing a few forward passes."""
+    """The full check's cost, N coordinates × 2 forward passes, timed on a few passes."""
     copy = net.copy(dtype="float64")  # as the check itself runs
     objective, theta = copy.objective(X, Y, loss), copy.params.copy()
     objective.value(theta)  # warm up
@@ -161,11 +161,22 @@ def _bar(progress: bool | None, length: int) -> Iterator[Any]:
 
 
 @click.command()
-@click.option("--quick", is_flag=True, help="Smaller problems, for a fast look.")
+@click.option(
+    "--quick", is_flag=True, help="Smaller problems, for a fast look (each title gives its size)."
+)
 @count_option("--repeats", 3, "Timed runs per measurement.")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this benchmark (repeatable).")
-def bench(quick: bool, repeats: int, only: tuple[str, ...]) -> None:
+@click.option(
+    "--threads",
+    default="auto",
+    show_default=True,
+    help="mlpnet's BLAS threads ('auto': fit chooses, peers keep their defaults), or a number "
+    "for every peer alike.",
+)
+def bench(quick: bool, repeats: int, only: tuple[str, ...], threads: str) -> None:
     """Time mlpnet beside PyTorch, scikit-learn and plain NumPy; print markdown tables."""
     from .. import bench as benchmarks
 
-    benchmarks.run(names=list(only) or None, quick=quick, repeats=repeats, echo=click.echo)
+    benchmarks.run(
+        names=list(only) or None, quick=quick, repeats=repeats, echo=click.echo, threads=threads
+    )
