@@ -64,7 +64,7 @@ def yes_no(workdir):
     return y
 
 
-# ---------------------------------------------------------------------------- one table of defaults
+# ------------------------------------------------------------------ one table of defaults
 
 
 def test_fit_and_the_command_line_read_one_table_of_defaults():
@@ -106,7 +106,7 @@ def test_fit_takes_batch_size_full_as_none():
         mlpnet.Network([3, 2], seed=0).fit(X, y, loss="softmax_cross_entropy", batch_size="half")
 
 
-# ---------------------------------------------------------------------------- bench says what it runs
+# ------------------------------------------------------------------ bench says what it runs
 
 
 @pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")  # scikit-learn on 50 rows
@@ -272,7 +272,7 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
     assert first[0].startswith("scikit-learn digits") and stderr == ""
 
 
-# ---------------------------------------------------------------------------- gradcheck sampling
+# ------------------------------------------------------------------ gradcheck sampling
 
 
 def test_gradcheck_samples_1000_coordinates_of_a_large_network():
