@@ -3,33 +3,22 @@
 import csv
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from test_cli import invoke
 
 import mlpnet
 from mlpnet import bench, optim
 from mlpnet.checkpoint import Checkpoint
-from mlpnet.cli import cli
 from mlpnet.cli._build import make_optimizer
 from mlpnet.cli._data import scale_warning, standardize, standardizer
 from mlpnet.cli._evaluate import load_model
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-def invoke(command=""):
-    """``mlpnet COMMAND`` in this process, stderr apart (as in test_cli.py)."""
-    try:
-        runner = CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    return runner.invoke(cli, shlex.split(command), catch_exceptions=False)
 
 
 def one_error_line(result, code):
