@@ -61,12 +61,13 @@ def epoch_timer(kind, threads, X, y, batch):
     return lambda: bench.torch_epoch(torch, model, opt, Xt, yt, batch)
 
 
-def measure(configs, X, y, batch, repeats):
-    """Median seconds of one epoch for every configuration."""
-    return {
-        name: bench.median_time(epoch_timer(kind, threads, X, y, batch), repeats)
-        for name, (kind, threads) in configs.items()
-    }
+def measure(configs, X, y, batch, repeats, label):
+    """Median seconds of one epoch for every configuration (each reported on stderr as it comes)."""
+    seconds = {}
+    for name, (kind, threads) in configs.items():
+        seconds[name] = bench.median_time(epoch_timer(kind, threads, X, y, batch), repeats)
+        print(f"  {label}: {name}: {seconds[name]:.3f} s", file=sys.stderr, flush=True)
+    return seconds
 
 
 def start_competitor():
@@ -116,12 +117,12 @@ def main(argv=None):
         flush=True,
     )
     idle_auto = choose_threads("auto", args.batch, n_params)
-    idle = measure(configs, X, y, args.batch, args.repeats)
+    idle = measure(configs, X, y, args.batch, args.repeats, "idle")
     competitor = start_competitor()
     try:
         time.sleep(0.5)  # let it reach the run queue
         loaded_auto = choose_threads("auto", args.batch, n_params)
-        loaded = measure(configs, X, y, args.batch, args.repeats)
+        loaded = measure(configs, X, y, args.batch, args.repeats, "loaded")
     finally:
         stop(competitor)
     torch_loaded = next((v for k, v in loaded.items() if k.startswith("PyTorch")), None)
