@@ -6,17 +6,20 @@
 
 The network is the notes' MNIST classifier, 784-200-10 ReLU, softmax cross-entropy, float32, on
 synthetic data of MNIST's shape. Each configuration — mlpnet with ``threads="auto"``, 1 and 2, and
-PyTorch (if installed) with its default thread count — runs one epoch `--repeats` times (after one
-unmeasured epoch) on the idle machine, then again while this script keeps a busy-loop subprocess
-running beside it (``while True: pass``), which it starts itself and always stops, Ctrl-C
-included. Goals: loaded ≤ 1.5 × idle, and mlpnet never slower than PyTorch under the same load.
-"Idle" means "without our competitor": the table's header gives the load average at the start so
-that a busy machine shows.
+PyTorch (if installed) with its default thread count — runs one epoch in each of `--repeats`
+rounds (after one unmeasured epoch) twice: on the idle machine, then while this script keeps a
+busy-loop subprocess running beside it (``while True: pass``), which it starts itself and always
+stops, Ctrl-C included; medians over the rounds (alternating rounds make load from elsewhere
+that drifts during the run weigh on both columns alike). Goals: loaded ≤ 1.5 × idle, and mlpnet
+never slower than PyTorch under the same load. "Idle" means "without our competitor": the
+header gives the load average at the start so that a busy machine shows.
 """
 
 import argparse
 import os
 import platform
+import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -61,13 +64,41 @@ def epoch_timer(kind, threads, X, y, batch):
     return lambda: bench.torch_epoch(torch, model, opt, Xt, yt, batch)
 
 
-def measure(configs, X, y, batch, repeats, label):
-    """Median seconds of one epoch for every configuration (each reported on stderr as it comes)."""
-    seconds = {}
-    for name, (kind, threads) in configs.items():
-        seconds[name] = bench.median_time(epoch_timer(kind, threads, X, y, batch), repeats)
-        print(f"  {label}: {name}: {seconds[name]:.3f} s", file=sys.stderr, flush=True)
-    return seconds
+def measure(configs, X, y, batch, repeats):
+    """Median seconds of one epoch per configuration, idle and loaded, in alternating rounds.
+
+    Each round times every configuration once idle, then once beside the busy loop (started for
+    the round and stopped after it), so that load from elsewhere that drifts during the run
+    weighs on both columns alike. One unmeasured epoch of each comes first.
+    """
+    timers = {
+        name: epoch_timer(kind, threads, X, y, batch) for name, (kind, threads) in configs.items()
+    }
+    for run in timers.values():
+        run()
+    times = {name: ([], []) for name in configs}
+    for round_ in range(repeats):
+        for column, label in enumerate(("idle", "loaded")):
+            competitor = start_competitor() if column else None
+            try:
+                if competitor is not None:
+                    time.sleep(0.5)  # let it reach the run queue
+                for name, run in timers.items():
+                    start = time.perf_counter()
+                    run()
+                    times[name][column].append(time.perf_counter() - start)
+                    print(
+                        f"  round {round_ + 1}, {label}: {name}: {times[name][column][-1]:.3f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            finally:
+                if competitor is not None:
+                    stop(competitor)
+    return (
+        {name: statistics.median(t[0]) for name, t in times.items()},
+        {name: statistics.median(t[1]) for name, t in times.items()},
+    )
 
 
 def start_competitor():
@@ -92,6 +123,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=100, help="mini-batch size")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per figure (median)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the loop
     X, y = bench.synthetic(args.rows)
     n_params = mlpnet.Network(bench.SIZES).n_params
     configs = {
@@ -117,14 +149,13 @@ def main(argv=None):
         flush=True,
     )
     idle_auto = choose_threads("auto", args.batch, n_params)
-    idle = measure(configs, X, y, args.batch, args.repeats, "idle")
     competitor = start_competitor()
     try:
-        time.sleep(0.5)  # let it reach the run queue
+        time.sleep(0.5)
         loaded_auto = choose_threads("auto", args.batch, n_params)
-        loaded = measure(configs, X, y, args.batch, args.repeats, "loaded")
     finally:
         stop(competitor)
+    idle, loaded = measure(configs, X, y, args.batch, args.repeats)
     torch_loaded = next((v for k, v in loaded.items() if k.startswith("PyTorch")), None)
     print(f"threads='auto' chose {idle_auto} idle and {loaded_auto} under load\n")
     print("| configuration | idle s | with one busy process s | loaded / idle | ÷ PyTorch loaded |")
