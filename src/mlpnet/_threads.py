@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ THREADS_HELP = (
     "a number, or 'none' to leave the BLAS alone."
 )
 _controller: Any = None
+_modules = 0
 _warned = False
 
 
@@ -96,16 +98,23 @@ def blas_threads(threads: Any, rows: int = 0, n_params: int = 0) -> Iterator[int
 
 
 def _get_controller() -> Any:
-    """A cached threadpoolctl controller (finding the BLAS costs milliseconds), or None."""
-    global _controller
-    if _controller is None:
+    """A threadpoolctl controller, or None without threadpoolctl.
+
+    Finding the loaded BLAS libraries costs milliseconds, so the controller is kept and found
+    again only when modules were imported since (an import such as torch or scipy may load
+    another BLAS).
+    """
+    global _controller, _modules
+    if _controller is False:
+        return None
+    if _controller is None or _modules != len(sys.modules):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             _controller = False
-        else:
-            _controller = ThreadpoolController()
-    return _controller or None
+            return None
+        _controller, _modules = ThreadpoolController(), len(sys.modules)
+    return _controller
 
 
 def _blas_default() -> int | None:
