@@ -144,7 +144,10 @@ def fit(
     )
     rows, n_params = n if full else batch_size, getattr(model, "n_params", len(model.params))
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
-    with np.errstate(over="ignore", invalid="ignore"), blas_threads(threads, rows, n_params):
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        blas_threads(threads, rows, n_params) as run.threads,
+    ):
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
         batches = (
@@ -189,6 +192,7 @@ class _Run:
             self.val_parts = _parts(model, *self.val_XY, loss, chunk) if chunk else [self.val]
         self.progress = progress
         self.bar: Any = None
+        self.threads: Any = None  # the BLAS limit, chosen again before every epoch
 
     # -- the two loops ------------------------------------------------------------------------
 
@@ -208,6 +212,8 @@ class _Run:
         self._begin()
         try:
             for epoch in range(self.epochs):
+                if self.threads is not None:
+                    self.threads.refresh()
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
                     if fused and not last and hasattr(objective, "descend"):
