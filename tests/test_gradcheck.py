@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mlpnet
+from mlpnet.gradcheck import sample_coordinates
 
 
 def numeric_jacobian(net, x, eps=1e-6):
@@ -86,3 +87,72 @@ def test_finite_difference_error_is_second_order():
         for eps in (1e-2, 1e-3)
     ]
     assert 50 < errs[0] / errs[1] < 200  # O(ε²): ten times smaller ε, a hundred times smaller error
+
+
+# -- sampled checks (issue 9: a full check of 784-200-10 takes minutes) ---------------------------
+
+
+def small_problem(seed=0):
+    net = mlpnet.Network([4, 6, 3], activation="tanh", seed=seed, dtype="float64")
+    rng = np.random.default_rng(seed)
+    return net, rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+
+
+def test_the_default_still_checks_every_coordinate_as_api_md_defines():
+    net, X, y = small_problem()
+    g = net.loss_and_gradient(X, y, "softmax_cross_entropy")[1]
+    g_hat = mlpnet.finite_difference_gradient(net, X, y, "softmax_cross_entropy")
+    expected = np.abs(g - g_hat).max() / max(np.abs(g).max(), np.abs(g_hat).max())
+    error = mlpnet.gradient_check(net, X, y, "softmax_cross_entropy")
+    assert error == expected  # the same arithmetic on the same arrays
+    every = np.arange(net.n_params)
+    assert mlpnet.gradient_check(net, X, y, "softmax_cross_entropy", coordinates=every) == error
+
+
+def test_a_sample_is_seeded_distinct_and_covers_every_block():
+    net = mlpnet.Network([30, 20, 10, 3], seed=0)
+    index = sample_coordinates(net, 40, seed=1)
+    assert len(index) == 40 and len(np.unique(index)) == 40 and np.all(np.diff(index) > 0)
+    np.testing.assert_array_equal(index, sample_coordinates(net, 40, seed=1))
+    assert not np.array_equal(index, sample_coordinates(net, 40, seed=2))
+    for part, layer in zip(net.layer_slices, net.layers, strict=True):
+        in_w = (index >= part.start) & (index < part.start + layer.W.size)
+        in_b = (index >= part.start + layer.W.size) & (index < part.stop)
+        assert in_w.any() and in_b.any()  # no W_l or b_l goes unchecked
+    np.testing.assert_array_equal(sample_coordinates(net, 10**6), np.arange(net.n_params))
+    with pytest.raises(ValueError, match="positive integer"):
+        sample_coordinates(net, 0)
+
+
+def test_a_sampled_check_sees_errors_in_its_sample_only(monkeypatch):
+    net, X, y = small_problem()
+    sample = sample_coordinates(net, 8, seed=0)
+    outside = np.setdiff1d(np.arange(net.n_params), sample)[0]
+    true_gradient = mlpnet.Network.loss_and_gradient
+
+    def broken_at(i):
+        def loss_and_gradient(self, *args, **kwargs):
+            J, g = true_gradient(self, *args, **kwargs)
+            g = g.copy()
+            g[i] += 1.0
+            return J, g
+
+        return loss_and_gradient
+
+    monkeypatch.setattr(mlpnet.Network, "loss_and_gradient", broken_at(sample[3]))
+    assert mlpnet.gradient_check(net, X, y, "softmax_cross_entropy", coordinates=8, seed=0) > 0.1
+    monkeypatch.setattr(mlpnet.Network, "loss_and_gradient", broken_at(outside))
+    assert mlpnet.gradient_check(net, X, y, "softmax_cross_entropy", coordinates=8, seed=0) < 1e-6
+    assert mlpnet.gradient_check(net, X, y, "softmax_cross_entropy") > 0.1  # the full check sees it
+
+
+def test_progress_is_called_once_per_coordinate_and_bad_indices_are_refused():
+    net, X, y = small_problem()
+    calls = []
+    mlpnet.gradient_check(
+        net, X, y, "softmax_cross_entropy", coordinates=[0, 5, 7], progress=calls.append
+    )
+    assert calls == [1, 1, 1]
+    for bad in ([net.n_params], [-1], [], [[1, 2]], [0.5]):
+        with pytest.raises(ValueError, match="coordinates"):
+            mlpnet.gradient_check(net, X, y, "softmax_cross_entropy", coordinates=bad)

@@ -19,8 +19,13 @@ import numpy as np
 
 import mlpnet
 
+from ._threads import blas_threads as limit_blas
+from ._threads import check_threads
+
 SIZES = [784, 200, 10]
 __all__ = ["BENCHMARKS", "run"]
+_fit_threads: Any = "auto"
+"""The ``threads`` of mlpnet's fits here: "auto", or None under `run`'s fixed count."""
 
 
 # ------------------------------------------------------------------ helpers
@@ -119,6 +124,7 @@ def mlpnet_epoch(net: mlpnet.Network, X: np.ndarray, y: np.ndarray, batch: int, 
         epochs=1,
         shuffle=False,
         progress=False,
+        threads=_fit_threads,
     ).raise_if_interrupted()
 
 
@@ -176,7 +182,7 @@ Row = dict[str, Any]
 
 def bench_minibatch(repeats: int = 3, quick: bool = False, batch: int = 100) -> list[Row]:
     """One epoch of mini-batch SGD (lr 0.5) over 60,000 MNIST-shaped rows, every peer."""
-    n = 12_000 if quick else 60_000
+    n = size("minibatch", quick)
     X, y = synthetic(n)
     layers = _initial_layers()
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
@@ -203,7 +209,7 @@ def bench_minibatch(repeats: int = 3, quick: bool = False, batch: int = 100) -> 
 
 def bench_online(repeats: int = 3, quick: bool = False) -> list[Row]:
     """Online SGD (batch 1): microseconds per step."""
-    n = 500 if quick else 3000
+    n = size("online", quick)
     X, y = synthetic(n)
     layers = _initial_layers()
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
@@ -225,7 +231,7 @@ def bench_online(repeats: int = 3, quick: bool = False) -> list[Row]:
 
 def bench_large_batch(repeats: int = 3, quick: bool = False, batch: int = 1000) -> list[Row]:
     """Mini-batch SGD with batch 1,000: the achieved rate against one large GEMM's."""
-    n = 20_000 if quick else 60_000
+    n = size("batch1000", quick)
     X, y = synthetic(n)
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     seconds = median_time(lambda: mlpnet_epoch(net, X, y, batch, 0.1), repeats)
@@ -250,7 +256,7 @@ def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
     An iteration costs one backward pass (the forward pass at the accepted point is reused) plus
     one forward pass per trial step; the rows show lr0 = 1 and an lr0 whose first trial passes.
     """
-    X, y = synthetic(2000 if quick else 8000)
+    X, y = synthetic(size("armijo", quick))
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     objective = net.objective(X, y, "softmax_cross_entropy")
     pass_time = median_time(lambda: objective(net.params), repeats)
@@ -269,6 +275,7 @@ def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
                 optimizer=mlpnet.optim.Armijo(lr0=lr0),
                 epochs=iters,
                 progress=False,
+                threads=_fit_threads,
             ).raise_if_interrupted()
             trials[:] = [1 + round(np.log2(lr0 / t)) for t in h.lr]  # β = ½
 
@@ -286,7 +293,7 @@ def bench_armijo(repeats: int = 3, quick: bool = False) -> list[Row]:
 
 def bench_inference(repeats: int = 5, quick: bool = False) -> list[Row]:
     """Predicting 10,000 rows."""
-    X, _ = synthetic(2000 if quick else 10_000)
+    X, _ = synthetic(size("inference", quick))
     layers = _initial_layers()
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     rows = {"mlpnet": median_time(lambda: net.predict(X), repeats)}
@@ -313,7 +320,7 @@ def bench_gradcheck(repeats: int = 1, quick: bool = False) -> list[Row]:
     rows: list[Row] = []
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((64, 8)), rng.integers(0, 4, 64)
-    for hidden in [16, 32, 64, 128, 256, 512][: 4 if quick else 6]:
+    for hidden in [16, 32, 64, 128, 256, 512][: size("gradcheck", quick)]:
         net = mlpnet.Network([8, hidden, 4], activation="tanh", seed=0, dtype="float64")
         bp = median_time(lambda net=net: net.loss_and_gradient(X, y, "softmax_cross_entropy"), 9)
         fd = median_time(
@@ -351,9 +358,10 @@ def bench_memory(repeats: int = 1, quick: bool = False, directory: str | None = 
         loss="softmax_cross_entropy",
         optimizer=mlpnet.optim.SGD(lr=0.5),
         batch_size=batch,
-        epochs=1 if quick else 2,
+        epochs=size("memory", quick),
         validation_data=(Xv, yv),
         progress=False,
+        threads=_fit_threads,
     ).raise_if_interrupted()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -377,7 +385,7 @@ def bench_accuracy(
     from .datasets import mnist_10k
 
     X, y, Xt, yt = mnist_10k(directory or _default_mnist())
-    epochs = 3 if quick else 15
+    epochs = size("accuracy", quick)
     layers = _initial_layers()
     net = mlpnet.Network(SIZES, activation="relu", seed=0)
     start = time.perf_counter()
@@ -390,6 +398,7 @@ def bench_accuracy(
         epochs=epochs,
         seed=0,
         progress=False,
+        threads=_fit_threads,
     ).raise_if_interrupted()
     rows = [
         {
@@ -426,36 +435,67 @@ def _default_mnist() -> str:
     return str(find_mnist())
 
 
-BENCHMARKS: dict[str, tuple[str, Callable[..., list[Row]], str]] = {
+SIZE = {
+    "minibatch": (60_000, 12_000),
+    "online": (3000, 500),
+    "batch1000": (60_000, 20_000),
+    "armijo": (8000, 2000),
+    "inference": (10_000, 2000),
+    "gradcheck": (6, 4),
+    "memory": (2, 1),
+    "accuracy": (15, 3),
+}
+"""Each benchmark's size (rows, steps, network sizes or epochs, as its title says): full, quick."""
+
+
+def size(name: str, quick: bool) -> int:
+    """The size `name` runs at (see `SIZE`): what its title reports."""
+    return SIZE[name][1 if quick else 0]
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+BENCHMARKS: dict[str, tuple[Callable[[int], str], Callable[..., list[Row]], str]] = {
     "minibatch": (
-        "mini-batch SGD, batch 100, one epoch of 60,000 rows",
+        lambda n: f"mini-batch SGD, batch 100, one epoch of {n:,} rows",
         bench_minibatch,
         "≤ 0.8 × PyTorch, ≤ 0.5 × scikit-learn, ≤ 1.1 × NumPy loop",
     ),
-    "online": ("online SGD, batch 1", bench_online, "µs/step ≤ 0.5 × PyTorch"),
+    "online": (
+        lambda n: f"online SGD, batch 1, {n:,} steps",
+        bench_online,
+        "µs/step ≤ 0.5 × PyTorch",
+    ),
     "batch1000": (
-        "batch 1,000, one epoch of 60,000 rows",
+        lambda n: f"batch 1,000, one epoch of {n:,} rows",
         bench_large_batch,
         "≥ 60 % of GEMM rate",
     ),
-    "armijo": ("full-batch Armijo, 8,000 rows", bench_armijo, "≤ 1.3 × one forward + backward"),
-    "inference": ("inference, 10,000 rows", bench_inference, "≤ 0.8 × PyTorch"),
+    "armijo": (
+        lambda n: f"full-batch Armijo, {n:,} rows",
+        bench_armijo,
+        "≤ 1.3 × one forward + backward",
+    ),
+    "inference": (lambda n: f"inference, {n:,} rows", bench_inference, "≤ 0.8 × PyTorch"),
     "gradcheck": (
-        "gradient check vs backprop as |w| doubles",
+        lambda n: f"gradient check vs backprop as |w| doubles {n - 1} times",
         bench_gradcheck,
         "O(|w|²) vs O(|w|)",
     ),
     "memory": (
-        "peak memory training on mnist_10k",
+        lambda n: f"peak memory training on mnist_10k, {_epochs(n)}",
         bench_memory,
         "≤ data + 4θ + batch activations",
     ),
     "accuracy": (
-        "mnist_10k, lr 0.5, batch 100, 15 epochs",
+        lambda n: f"mnist_10k, lr 0.5, batch 100, {_epochs(n)}",
         bench_accuracy,
         "test error within 0.3 points of PyTorch",
     ),
 }
+"""Name → (title for the size it runs at, function, goal)."""
 
 
 def _format(value: Any) -> str:
@@ -495,16 +535,39 @@ def environment() -> str:
 
 
 def run(
-    names: Any = None, quick: bool = False, repeats: int = 3, echo: Callable[[str], Any] = print
+    names: Any = None,
+    quick: bool = False,
+    repeats: int = 3,
+    echo: Callable[[str], Any] = print,
+    threads: Any = "auto",
 ) -> str:
-    """Run the named benchmarks (all by default), echoing each table as it completes."""
+    """Run the named benchmarks (all by default), echoing each table as it completes.
+
+    ``threads="auto"`` lets mlpnet's ``fit`` choose its BLAS threads and leaves the peers at their
+    defaults; a number fixes the BLAS's threads (NumPy loop, mlpnet) and PyTorch's alike.
+    """
+    global _fit_threads
     names = list(names or BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise ValueError(f"unknown benchmark {unknown[0]!r}; choose from {list(BENCHMARKS)}")
+    threads = check_threads(threads)
+    fixed = threads if isinstance(threads, int) else None
+    with limit_blas(fixed):
+        _fit_threads = None if fixed else threads
+        try:
+            return _run(names, quick, repeats, echo, threads)
+        finally:
+            _fit_threads = "auto"
+
+
+def _run(
+    names: list[str], quick: bool, repeats: int, echo: Callable[[str], Any], threads: Any
+) -> str:
+    mode = "quick mode: the smaller sizes in the titles, " if quick else ""
     out = [
-        f"mlpnet {mlpnet.__version__} benchmarks — {environment()}"
-        + (" — quick mode" if quick else f" — median of {repeats} runs")
+        f"mlpnet {mlpnet.__version__} benchmarks — {environment()} — {mode}median of "
+        f"{repeats} run{'s' if repeats > 1 else ''} — mlpnet threads: {threads}"
     ]
     echo(out[0])
     for name in names:
@@ -513,7 +576,7 @@ def run(
             body = table(fn(repeats=repeats, quick=quick))
         except (FileNotFoundError, ImportError) as err:
             body = f"skipped: {err}"
-        section = f"\n### {name}: {title}\ngoal: {goal}\n\n{body}"
+        section = f"\n### {name}: {title(size(name, quick))}\ngoal: {goal}\n\n{body}"
         echo(section)
         out.append(section)
     return "\n".join(out)

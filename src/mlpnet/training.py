@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._sampling import check_dropout, check_sample_weight
+from ._threads import blas_threads, check_threads
 from ._types import Array, Objective, Trainable
 from .callbacks import Callback, EarlyStopping
 from .errors import TrainingDiverged
@@ -51,6 +52,7 @@ def fit(
     seed: int | np.random.Generator | None = None,
     sample_weight: ArrayLike | None = None,
     dropout: float | None = None,
+    threads: int | str | None = "auto",
 ) -> History:
     """Train ``model`` from its current θ on (X, Y); return the `History`.
 
@@ -67,9 +69,10 @@ def fit(
         `mlpnet.optim.OPTIMIZERS` with that table's defaults (``"sgd"`` is ``SGD(lr=0.01)``).
     epochs : int, default 10
         Passes over the data (for L-BFGS: iterations).
-    batch_size : int or None, default None
-        None (or ≥ N) for full-batch steps, 1 for online SGD, else mini-batches of this size (the
-        last one of an epoch may be smaller). Armijo, exact line search and L-BFGS need None.
+    batch_size : int, "full" or None, default None
+        None or "full" (or ≥ N) for full-batch steps, 1 for online SGD, else mini-batches of this
+        size (the last one of an epoch may be smaller). Armijo, exact line search and L-BFGS need
+        the full batch.
     shuffle : bool, default True
         Reshuffle the samples every epoch (mini-batches only).
     validation_data : (X_val, Y_val) or (X_val, Y_val, w_val), optional
@@ -100,6 +103,11 @@ def fit(
         Inverted dropout rate p (0 ≤ p < 1) on every hidden layer's output for this call; None
         uses the layers' own rates (``Dense.dropout``). A fresh mask is drawn for every step and
         held fixed within it (line searches see one function); not with L-BFGS.
+    threads : "auto", int or None, default "auto"
+        BLAS threads while training: "auto" picks one thread for batches too small to gain from
+        more or when other processes keep the cores busy, else the free cores (the policy is in
+        `mlpnet._threads`; ``MLPNET_THREADS`` changes it); an int fixes the count; None leaves
+        the BLAS as it is. Without threadpoolctl the BLAS keeps its own setting.
 
     Returns
     -------
@@ -116,6 +124,9 @@ def fit(
         For bad arguments or data (naming the value).
     """
     epochs = _check_count("epochs", epochs)
+    threads = check_threads(threads)
+    if isinstance(batch_size, str) and batch_size.strip().lower() == "full":
+        batch_size = None
     if batch_size is not None:
         batch_size = _check_count("batch_size", batch_size)
     if tol is not None:
@@ -186,8 +197,12 @@ def fit(
         None if full else batch_size,
         n if w is None else float(w.sum()),
     )
+    rows, n_params = n if full else batch_size, getattr(model, "n_params", len(model.params))
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with (
+        np.errstate(over="ignore", invalid="ignore"),
+        blas_threads(threads, rows, n_params) as run.threads,
+    ):
         if callable(getattr(opt, "run", None)):
             return run.whole(opt, data, tol)
         if full:
@@ -239,6 +254,7 @@ class _Run:
             self.val_parts = _parts(model, *self.val_XY, loss, size, w_val)
         self.progress = progress
         self.bar: Any = None
+        self.threads: Any = None  # the BLAS limit, chosen again before every epoch
 
     # -- the two loops ------------------------------------------------------------------------
 
@@ -258,6 +274,8 @@ class _Run:
         self._begin()
         try:
             for epoch in range(self.epochs):
+                if self.threads is not None:
+                    self.threads.refresh()
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
                     if fused and not last and hasattr(objective, "descend"):

@@ -6,7 +6,8 @@ file the file first (``model.npz: …``; for data, where known, the line or row 
 The group turns each failure into one line ``error: …`` on stderr, never a traceback: exit status
 1 for a failed command (bad file, data or value; an OS error; out of memory), 2 for a command line
 that cannot be parsed (click's usage errors: unknown option, missing or mistyped value), 130 for
-Ctrl-C (after saving what was trained). Anything else is reported as ``unexpected …`` and means a
+Ctrl-C (after saving what was trained), 141 (quietly) when the reader of stdout has gone
+(`mlpnet demo | head -2`). Anything else is reported as ``unexpected …`` and means a
 bug in mlpnet; set ``MLPNET_DEBUG=1`` to get its traceback.
 
 Data comes from a built-in set (``mnist-10k``, ``digits``, ``xor``) or a table file (``.csv`` with
@@ -43,7 +44,7 @@ from ._train import train
 
 __all__ = ["cli", "main"]
 
-EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
+EXIT_FAILED, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 130, 141
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
@@ -81,6 +82,8 @@ class _Group(click.Group):
             raise
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _reader_gone()
         except (ValueError, OSError, ImportError, TrainingDiverged) as exc:
             _fail(_describe(exc), EXIT_FAILED)
         except MemoryError as exc:  # the data or network asked for is too big: not a bug
@@ -110,6 +113,20 @@ def _help_hint(exc: click.ClickException) -> str:
     return ""
 
 
+def _reader_gone() -> NoReturn:
+    """Stop quietly when stdout's reader has gone (``mlpnet demo | head -2``), like other tools.
+
+    Status 141 = 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe; stdout
+    is pointed at the null device so that the exit's final flush fails no more.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. a test's captured stdout)
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def _fail(message: str, status: int) -> NoReturn:
     """Write ``error: message`` (on one line) on stderr and exit with `status`."""
     click.echo(f"error: {' '.join(message.split())}", err=True)
@@ -136,4 +153,7 @@ cli.add_command(playground)
 def main() -> None:
     """Entry point of the ``mlpnet`` script and of ``python -m mlpnet``."""
     warnings.formatwarning = lambda message, *args, **kwargs: f"warning: {message}\n"
-    cli.main(prog_name="mlpnet")
+    try:
+        cli.main(prog_name="mlpnet")
+    except BrokenPipeError:  # in click's own output (help, usage errors)
+        _reader_gone()

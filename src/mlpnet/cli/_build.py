@@ -21,10 +21,21 @@ OUTPUT_FOR_LOSS = {
     "half_squared_error": "identity",
 }
 """The output activation each loss pairs with by default."""
-LR_DEFAULTS = {"gd": 0.1, "sgd": 0.1, "momentum": 0.01, "adam": 1e-3, "armijo": 1.0}
 SCHEDULES = ("constant", "inverse_time", "invscaling", "step", "cosine")
-FULL_BATCH = ("armijo", "exact_line_search", "lbfgs")
+FULL_BATCH = tuple(name for name, row in optim.DEFAULTS.items() if row.full_batch)
 """Optimizers that need the exact objective on all the data."""
+
+
+def defaults_help() -> str:
+    """--lr's help: each optimizer's default step, read from `mlpnet.optim.DEFAULTS`."""
+    steps = ", ".join(
+        f"{name} {row.step(cli=True):g}" for name, row in optim.DEFAULTS.items() if row.step_name
+    )
+    return (
+        f"Step size γ (armijo: first trial; exact_line_search: largest; random_search: scale). "
+        f"Defaults from mlpnet.optim.DEFAULTS: {steps}; sgd's is 0.1 here where fit's is 0.01, "
+        f"by design: mini-batches of {optim.CLI_BATCH_SIZE} here, the full batch in fit."
+    )
 
 
 def new_network(opts: dict[str, Any], n_in: int, n_out: int, loss: Any) -> mlpnet.Network:
@@ -61,7 +72,7 @@ def new_network(opts: dict[str, Any], n_in: int, n_out: int, loss: Any) -> mlpne
 def batch_size(text: Any, opt_name: str) -> int | None:
     """--batch-size as ``fit`` takes it: None for the full batch."""
     if text in (None, "auto"):
-        return None if opt_name in FULL_BATCH else 32
+        return None if opt_name in FULL_BATCH else optim.CLI_BATCH_SIZE
     if str(text).lower() == "full":
         return None
     if not str(text).isdigit() or int(text) < 1:
@@ -73,7 +84,10 @@ def batch_size(text: Any, opt_name: str) -> int | None:
 
 def make_optimizer(name: str, opts: dict[str, Any], total_steps: int) -> Any:
     """The optimizer object for `name` with --lr, --schedule, --momentum, --nesterov."""
-    lr = opts["lr"] if opts["lr"] is not None else LR_DEFAULTS.get(name)
+    row = optim.DEFAULTS[name]
+    if opts["lr"] is not None and row.step_name is None:
+        raise ValueError(f"--lr does not apply to {name}, which finds its own steps")
+    lr = opts["lr"] if opts["lr"] is not None else row.step(cli=True)
     if opts["schedule"]:
         schedule = choose("schedule", opts["schedule"], SCHEDULES)
         if name not in ("gd", "sgd", "momentum", "adam"):
@@ -88,21 +102,16 @@ def make_optimizer(name: str, opts: dict[str, Any], total_steps: int) -> Any:
     momentum = opts["momentum"]
     if name in ("sgd", "momentum"):
         if momentum is None:
-            momentum = 0.9 if name == "momentum" else 0.0
+            momentum = row.params.get("momentum", 0.0)
         return optim.SGD(lr=lr, momentum=momentum, nesterov=opts["nesterov"])
     if momentum is not None or opts["nesterov"]:
         raise ValueError(f"--momentum and --nesterov apply to sgd and momentum, not {name}")
-    factories = {
-        "gd": lambda: optim.GradientDescent(lr),
-        "adam": lambda: optim.Adam(lr=lr),
-        "armijo": lambda: optim.Armijo(lr0=lr),
-        "exact_line_search": lambda: optim.ExactLineSearch(**({"max_lr": lr} if lr else {})),
-        "lbfgs": lambda: optim.LBFGS(),
-        "random_search": lambda: optim.RandomSearch(
-            **({"scale": lr} if lr else {}), seed=opts["seed"]
-        ),
-    }
-    return factories[name]()
+    params = dict(row.params)
+    if row.step_name:
+        params[row.step_name] = lr
+    if row.cls is optim.RandomSearch:
+        params["seed"] = opts["seed"]
+    return row.cls(**params)
 
 
 def split(

@@ -29,7 +29,8 @@ def load_data(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of a built-in set's `part` ("train" or "test") or of a whole table file.
 
-    y holds int64 class labels where the targets are whole numbers, else floats (regression).
+    y holds int64 class labels where the targets are whole numbers, text labels (str) where a CSV's
+    target column holds words such as yes/no (`encode_labels` numbers them), else floats.
     A file's values must fit `dtype` (the network's): one beyond float32's range is named.
     """
     if data in BUILTIN_DATA:
@@ -38,7 +39,107 @@ def load_data(
         return _builtin(data, mnist, part)
     if target is not None and target.strip() == "":
         raise ValueError("--target must name a column")
-    return datasets.load_table(data, target, dtype=dtype)
+    try:
+        return datasets.load_table(data, target, dtype=dtype)
+    except ValueError as error:
+        if not str(data).lower().endswith(".csv"):
+            raise
+        try:
+            text = _text_labels(data, target)
+        except ValueError:
+            raise error from None  # the table reader's message says best what is wrong
+        if text is None:
+            raise
+        return text
+
+
+def _text_labels(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A CSV whose target column holds text: (numeric features, labels as str); else None."""
+    name = target_name(data, target)
+    rows = csv_rows(Path(data))  # the checked reader: encoding and shape errors name the line
+    header = [cell.strip() for cell in rows[0][1]] if rows else []
+    if name not in header:
+        return None
+    j = header.index(name)
+    labels = [row[j].strip() if j < len(row) else "" for _, row in rows[1:]]
+    if all(_is_number(label) for label in labels):
+        return None  # the trouble lies elsewhere: load_table's own error says where
+    if "" in labels:
+        line = rows[1 + labels.index("")][0]
+        raise ValueError(f"{data}: line {line}, column {name!r}: empty label")
+    return _csv_features(Path(data), {name}), np.array(labels, dtype=str)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def encode_labels(
+    y: np.ndarray, classes: list[str] | None = None
+) -> tuple[np.ndarray, list | None]:
+    """Text labels as class indices 0 … K−1 of `classes` (default: the sorted distinct labels).
+
+    Anything else is returned as it is, with None. A label not among `classes` is a ValueError.
+    """
+    if y.dtype.kind not in "UO":
+        return y, None
+    if classes is None:
+        classes = sorted(set(y.tolist()))
+    index = {label: k for k, label in enumerate(classes)}
+    unknown = sorted(set(y.tolist()) - set(index))
+    if unknown:
+        raise ValueError(
+            f"labels {', '.join(map(repr, unknown[:5]))} are not among the model's classes "
+            f"{', '.join(map(repr, classes))}"
+        )
+    return np.array([index[label] for label in y.tolist()], dtype=np.int64), list(classes)
+
+
+def standardizer(X: np.ndarray) -> dict[str, list[float]]:
+    """Column means and standard deviations of the training data (1 for constant columns)."""
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[~(std > 0)] = 1.0  # a constant column is only centred: no division by zero
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def standardize(X: np.ndarray, stats: dict[str, Any] | None) -> np.ndarray:
+    """(X − mean) / std with the statistics saved at training (X as it is without them)."""
+    if not stats:
+        return X
+    mean, std = np.asarray(stats["mean"]), np.asarray(stats["std"])
+    if X.ndim != 2 or X.shape[1] != mean.size:
+        return X  # the network's own check names the feature count
+    return ((X - mean) / std).astype(X.dtype, copy=False)
+
+
+SCALE_RATIO = 100.0
+"""Warn when the largest column scale exceeds the median one by this factor."""
+
+
+def scale_warning(X: np.ndarray, names: list[str] | None = None) -> str | None:
+    """A hint to use --standardize when feature scales differ by orders of magnitude, else None.
+
+    A column's scale is its root mean square; the largest is compared with the median of the
+    non-zero ones (the median, not the smallest, so that a few nearly empty columns, like MNIST's
+    border pixels, do not count).
+    """
+    scale = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0))
+    nonzero = scale[scale > 0]
+    if X.ndim != 2 or nonzero.size < 2:
+        return None
+    typical = float(np.median(nonzero))
+    j = int(np.argmax(scale))
+    if scale[j] <= SCALE_RATIO * typical:
+        return None
+    column = repr(names[j]) if names and j < len(names) else str(j)
+    return (
+        f"feature scales differ by orders of magnitude (column {column}: {scale[j]:.3g}, "
+        f"typical column: {typical:.3g}); training may stall: consider --standardize"
+    )
 
 
 def _builtin(data: str, mnist: str | None, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +218,13 @@ def _csv_features(file: Path, drop: set[str]) -> np.ndarray:
 
     check_cells(file, values, np.dtype(np.float64), where)
     return values
+
+
+def feature_names(data: str, target: str | None) -> list[str] | None:
+    """A CSV's feature column names (all but the target), for messages; None otherwise."""
+    header = csv_header(data)
+    name = target_name(data, target)
+    return [n for n in header if n != name] or None
 
 
 def targets(y: np.ndarray, loss: Any) -> tuple[np.ndarray, int]:

@@ -12,11 +12,22 @@ import numpy as np
 import mlpnet
 
 from .. import optim
+from .._threads import THREADS_HELP, check_threads
 from ..checkpoint import Checkpoint, load_checkpoint, restore_optimizer
 from ..io import save_npz
 from ..losses import LOSSES, get_loss
-from ._build import SCHEDULES, batch_size, make_optimizer, new_network, split
-from ._data import choose, load_data, target_name, targets
+from ._build import SCHEDULES, batch_size, defaults_help, make_optimizer, new_network, split
+from ._data import (
+    choose,
+    encode_labels,
+    feature_names,
+    load_data,
+    scale_warning,
+    standardize,
+    standardizer,
+    target_name,
+    targets,
+)
 from ._options import DATA_HELP, count_option, mnist_dir_option
 
 _RESUMABLE = (
@@ -36,6 +47,8 @@ _RESUMABLE = (
     "mnist_dir",
     "output",
     "plot_dir",
+    "standardize",
+    "threads",
 )
 """Options recorded with a checkpoint; on --resume those not given are taken from it."""
 _FIXED_BY_CHECKPOINT = ("layers", "hidden", "activation", "output_activation", "init", "dtype")
@@ -56,7 +69,7 @@ _FIXED_BY_CHECKPOINT = ("layers", "hidden", "activation", "output_activation", "
 @click.option(
     "--optimizer", default="sgd", show_default=True, help=f"One of {', '.join(optim.OPTIMIZERS)}."
 )
-@click.option("--lr", type=float, help="Step size γ (armijo: first trial); sgd default 0.1.")
+@click.option("--lr", type=float, help=defaults_help())
 @click.option("--schedule", help=f"Step-size schedule: {', '.join(SCHEDULES)}.")
 @click.option("--momentum", type=float, help="Momentum μ of sgd (optimizer momentum: 0.9).")
 @click.option("--nesterov", is_flag=True, help="Nesterov momentum.")
@@ -64,8 +77,16 @@ _FIXED_BY_CHECKPOINT = ("layers", "hidden", "activation", "output_activation", "
     "--batch-size",
     default="auto",
     show_default=True,
-    help="Integer, 'full', or auto: 32, full for line searches and lbfgs.",
+    help=f"Integer, 'full', or auto: {optim.CLI_BATCH_SIZE}, full for line searches and lbfgs "
+    "(fit's default is the full batch; see --lr).",
 )
+@click.option(
+    "--standardize",
+    is_flag=True,
+    help="Scale every feature to mean 0, std 1 (statistics of the training rows, saved with the "
+    "model and applied by evaluate and predict; constant columns are only centred).",
+)
+@click.option("--threads", default="auto", show_default=True, help=THREADS_HELP)
 @count_option("--epochs", 10, "Epochs in all (with --resume, including those done).")
 @count_option("--seed", 0, "Seeds θ, the shuffling and the validation split.", least=0)
 @click.option(
@@ -104,20 +125,33 @@ def train(ctx: click.Context, **opts: Any) -> None:
     """
     net, info = _resume(ctx, opts) if opts["resume"] else (None, None)
     if not opts["data"]:
-        raise ValueError(f"--data is required: {DATA_HELP}")
+        raise click.UsageError(f"--data is required: {DATA_HELP}", ctx=ctx)
+    threads = check_threads(opts["threads"])
     dtype = net.dtype.name if net is not None else opts["dtype"]
     dtype = dtype if dtype in ("float32", "float64") else "float64"  # a bad --dtype fails later
     X, y = load_data(opts["data"], opts["target"], opts["mnist_dir"], "train", dtype)
+    y, class_names = encode_labels(y)
     loss_name = opts["loss"] or (
         "softmax_cross_entropy" if y.ndim == 1 and y.dtype.kind in "iu" else "half_squared_error"
     )
     loss = get_loss(choose("loss", loss_name, LOSSES))
+    if class_names is not None and not loss.is_classification:
+        raise ValueError(f"text labels need a classification loss, not {loss.name!r}")
     Y, n_out = targets(y, loss)
     if net is None:
         net = new_network(opts, X.shape[1], n_out, loss)
     opt_name = choose("optimizer", opts["optimizer"], optim.OPTIMIZERS)
     size = batch_size(opts["batch_size"], opt_name)
     (X, Y), validation = split(X, Y, opts["val_split"], opts["seed"])
+    stats = standardizer(X) if opts["standardize"] else None
+    if stats is not None:
+        X = standardize(X, stats)
+        if validation is not None:
+            validation = (standardize(validation[0], stats), validation[1])
+    else:
+        hint = scale_warning(X, feature_names(opts["data"], opts["target"]))
+        if hint:
+            click.echo(f"warning: {hint}", err=True)
     steps = opts["epochs"] * (1 if size is None else math.ceil(len(X) / size))
     opt = make_optimizer(opt_name, opts, steps)
     done = 0
@@ -132,6 +166,8 @@ def train(ctx: click.Context, **opts: Any) -> None:
         "loss": loss.name,
         "target_name": target_name(opts["data"], opts["target"]),
         "classes": n_out if loss.is_classification else None,
+        "class_names": class_names,
+        "standardization": stats,
     }
     checkpoint = None
     if opts["checkpoint_path"]:
@@ -146,7 +182,7 @@ def train(ctx: click.Context, **opts: Any) -> None:
     click.echo(f"training {sizes} on {opts['data']} ({len(X)} samples) with {opt!r}")
     history = None
     if done >= opts["epochs"]:
-        click.echo(f"the checkpoint already holds {done} of {opts['epochs']} epochs")
+        click.echo(f"the checkpoint already holds {done} of {epochs(opts['epochs'])}")
     else:
         history = net.fit(
             X,
@@ -160,8 +196,9 @@ def train(ctx: click.Context, **opts: Any) -> None:
             callbacks=[checkpoint] if checkpoint else [],
             progress=opts["progress"],
             seed=_fit_seed(opts["seed"], done),
+            threads=threads,
         )
-    if history is not None and history.interrupted:
+    if history is not None and history.interrupted:  # no report of a cut-short model
         _save_interrupted(ctx, net, meta, opts, done + history.epochs)
     if history is not None:
         click.echo(_report(history, done))
@@ -181,16 +218,16 @@ def interrupted_path(output: str) -> Path:
 
 
 def _save_interrupted(
-    ctx: click.Context, net: Any, meta: dict[str, Any], opts: dict[str, Any], epochs: int
+    ctx: click.Context, net: Any, meta: dict[str, Any], opts: dict[str, Any], done: int
 ) -> None:
     """Save a Ctrl-C'd run beside -o (never over it), say so on one line, exit with 130."""
     output, path = opts["output"], interrupted_path(opts["output"])
-    spec = {**net.spec(), "training": {**meta, "interrupted_after_epochs": epochs}}
+    spec = {**net.spec(), "training": {**meta, "interrupted_after_epochs": done}}
     save_npz(path, net.params, spec)
     kept = "left as it was" if Path(output).exists() else "not written"
     resume = f"; resume with --resume {opts['checkpoint_path']}" if opts["checkpoint_path"] else ""
     click.echo(
-        f"error: interrupted after {epochs} epochs: saved the model trained so far to {path} "
+        f"error: interrupted after {epochs(done)}: saved the model trained so far to {path} "
         f"({output} {kept}){resume}",
         err=True,
     )
@@ -213,7 +250,7 @@ def _resume(ctx: click.Context, opts: dict[str, Any]) -> tuple[mlpnet.Network, A
         if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
             opts[name] = info.meta.get(name, opts[name])
     opts["checkpoint_path"] = opts["checkpoint_path"] or opts["resume"]
-    click.echo(f"resuming from {opts['resume']} after {info.epoch} epochs")
+    click.echo(f"resuming from {opts['resume']} after {epochs(info.epoch)}")
     return net, info
 
 
@@ -249,6 +286,13 @@ def _report(history: Any, done: int) -> str:
     seconds = history.seconds[-1] if history.seconds else 0.0
     parts.append(f"{seconds:.1f} s, stopped by {history.stop_reason}")
     return ", ".join(parts)
+
+"""`History.stop_reason` as the noun after "stopped by"; the others read as they are."""
+
+
+def epochs(count: int) -> str:
+    """'1 epoch', '2 epochs'."""
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 def plot_curves(curves: dict[str, Any], path: Path) -> None:

@@ -374,11 +374,9 @@ class BaseMLP(BaseEstimator):
             return optim.GradientDescent(step), step
         if solver == "adam":
             return optim.Adam(lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon), None
-        if solver == "armijo":
-            return optim.Armijo(), None
-        if solver == "exact_line_search":
-            return optim.ExactLineSearch(), None
-        return optim.RandomSearch(seed=self._seed()), None
+        # the solvers scikit-learn lacks take mlpnet.optim.DEFAULTS, as fit(optimizer=name) does
+        seed = self._seed() if solver == "random_search" else None
+        return optim.get_optimizer(solver, seed=seed), None
 
     def _batch_size(self, n: int) -> int | None:
         if self.solver not in MINI_BATCH_SOLVERS:

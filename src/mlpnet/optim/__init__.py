@@ -1,21 +1,31 @@
 """Optimizers: the lectures' training algorithms, each moving the flat θ in place.
 
-By name (``fit(optimizer="…")``, `get_optimizer`), with these defaults:
+One table of defaults, `DEFAULTS`, serves every place that builds an optimizer from a name:
+``fit(optimizer="…")`` and `get_optimizer`, ``mlpnet train --optimizer …`` and the estimators'
+extra solvers. The Python column is the constructor's own default; the command line differs in one
+place, by design, and reads that from the same table:
 
-- ``"gd"``: ``GradientDescent(lr=0.1)``, the fixed-step gradient method
-- ``"sgd"``: ``SGD(lr=0.01)``
-- ``"momentum"``: ``SGD(lr=0.01, momentum=0.9)``
-- ``"adam"``: ``Adam(lr=1e-3)``
-- ``"armijo"``: ``Armijo(lr0=1.0, beta=0.5, sigma=1e-4)`` (all data)
-- ``"exact_line_search"``: ``ExactLineSearch(max_lr=10.0)`` (all data; SciPy)
-- ``"lbfgs"``: ``LBFGS(history_size=10)`` (all data; SciPy)
-- ``"random_search"``: ``RandomSearch(scale=0.1, seed=<fit's seed>)`` (values of J only)
+- ``"gd"``: ``GradientDescent(lr=0.1)``; the command line the same
+- ``"sgd"``: ``SGD(lr=0.01)``; the command line ``--lr 0.1`` (see below)
+- ``"momentum"``: ``SGD(lr=0.01, momentum=0.9)``; the same
+- ``"adam"``: ``Adam(lr=1e-3)``; the same
+- ``"armijo"``: ``Armijo(lr0=1.0, beta=0.5, sigma=1e-4)`` (all data); the same
+- ``"exact_line_search"``: ``ExactLineSearch(max_lr=10.0)`` (all data; SciPy); the same
+- ``"lbfgs"``: ``LBFGS(history_size=10)`` (all data; SciPy); the same
+- ``"random_search"``: ``RandomSearch(scale=0.1, seed=<fit's seed>)`` (values of J only); the same
+
+Batches: ``fit`` takes the full batch by default (``batch_size=None``, the notes' gradient
+method), where ``lr=0.01`` is a safe SGD step; ``mlpnet train`` takes mini-batches of
+`CLI_BATCH_SIZE` = 32 by default (the full batch for armijo, exact_line_search and lbfgs), where
+the step 0.1 is the usual choice (the demo's). The estimators follow scikit-learn where it has the
+same parameter (``solver="sgd"``/``"adam"`` with ``learning_rate_init=0.001``, ``batch_size``
+min(200, n)) and take this table's settings for the solvers scikit-learn lacks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .adam import Adam, AdamState, adam_update
 from .base import FunctionObjective, Optimizer, as_objective
@@ -26,6 +36,8 @@ from .random_search import RandomSearch, RandomSearchState
 from .sgd import SGD, SGDState, sgd_update
 
 __all__ = [
+    "CLI_BATCH_SIZE",
+    "DEFAULTS",
     "LBFGS",
     "OPTIMIZERS",
     "SGD",
@@ -47,17 +59,53 @@ __all__ = [
     "sgd_update",
 ]
 
-OPTIMIZERS: dict[str, Callable[[int | None], Optimizer]] = {
-    "gd": lambda seed: GradientDescent(lr=0.1),
-    "sgd": lambda seed: SGD(lr=0.01),
-    "momentum": lambda seed: SGD(lr=0.01, momentum=0.9),
-    "adam": lambda seed: Adam(),
-    "armijo": lambda seed: Armijo(),
-    "exact_line_search": lambda seed: ExactLineSearch(),
-    "lbfgs": lambda seed: LBFGS(),
-    "random_search": lambda seed: RandomSearch(seed=seed),
+
+class Defaults(NamedTuple):
+    """One row of `DEFAULTS`."""
+
+    cls: type
+    params: dict[str, Any]
+    """Keyword arguments of ``fit(optimizer=name)`` (the constructor's own defaults)."""
+    step_name: str | None
+    """The keyword that ``mlpnet train --lr`` sets (None: no step size)."""
+    cli_step: float | None = None
+    """``mlpnet train``'s default for it where it differs from ``params``."""
+    full_batch: bool = False
+    """Needs J on all the data every step."""
+
+    def step(self, cli: bool = False) -> float | None:
+        """The default step size: the command line's (``cli=True``) or ``fit``'s."""
+        if cli and self.cli_step is not None:
+            return self.cli_step
+        return self.params.get(self.step_name) if self.step_name else None
+
+
+DEFAULTS: dict[str, Defaults] = {
+    "gd": Defaults(GradientDescent, {"lr": 0.1}, "lr"),
+    "sgd": Defaults(SGD, {"lr": 0.01}, "lr", cli_step=0.1),
+    "momentum": Defaults(SGD, {"lr": 0.01, "momentum": 0.9}, "lr"),
+    "adam": Defaults(Adam, {"lr": 1e-3}, "lr"),
+    "armijo": Defaults(Armijo, {"lr0": 1.0, "beta": 0.5, "sigma": 1e-4}, "lr0", full_batch=True),
+    "exact_line_search": Defaults(ExactLineSearch, {"max_lr": 10.0}, "max_lr", full_batch=True),
+    "lbfgs": Defaults(LBFGS, {"history_size": 10}, None, full_batch=True),
+    "random_search": Defaults(RandomSearch, {"scale": 0.1}, "scale"),
 }
-"""Name → factory ``seed -> optimizer`` with the defaults of the module docstring's table."""
+"""Name → class and default settings: the module docstring's table."""
+CLI_BATCH_SIZE = 32
+"""``mlpnet train``'s mini-batch size when --batch-size is not given (see the module docstring)."""
+
+
+def _factory(name: str) -> Callable[[int | None], Optimizer]:
+    row = DEFAULTS[name]
+    if row.cls is RandomSearch:
+        return lambda seed: row.cls(**row.params, seed=seed)
+    return lambda seed: row.cls(**row.params)
+
+
+OPTIMIZERS: dict[str, Callable[[int | None], Optimizer]] = {
+    name: _factory(name) for name in DEFAULTS
+}
+"""Name → factory ``seed -> optimizer`` with `DEFAULTS`' settings."""
 
 
 def get_optimizer(optimizer: Any, seed: int | None = None) -> Any:
