@@ -127,3 +127,35 @@ def test_the_tour_runs_as_written(tmp_path, mnist_dir):
     assert (tmp_path / "mlpnet-output" / "curves.png").is_file()
     assert (tmp_path / "mlpnet-output" / "mnist.npz").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlpnet-output", "tour.py"]
+
+
+def test_estimator_feature_figures(tmp_path):
+    """README's class_weight and dropout figures (mlpnet vs scikit-learn's MLP), within tolerance.
+
+    Recall within ±0.05 (of 106 minority rows, averaged over 5 seeds) and log-loss within ×0.05.
+    """
+    assert "minority recall **0.14 → 0.55**" in README
+    assert "test log-loss **0.161 → 0.141**" in README
+    script = str(ROOT / "benchmarks" / "estimator_features.py")
+    out = run(tmp_path, script, "class_weight")
+    recall = dict(re.findall(r"class_weight=(None|'balanced')\s+minority recall (\S+)", out))
+    assert within(float(recall["None"]), [0.14], "±0.05")
+    assert within(float(recall["'balanced'"]), [0.55], "±0.05")
+    out = run(tmp_path, script, "dropout")
+    loss = dict(re.findall(r"dropout=(0\.0|0\.5): test log-loss (\S+)", out))
+    assert within(float(loss["0.0"]), [0.161], "×0.05")
+    assert within(float(loss["0.5"]), [0.141], "×0.05")
+
+
+def test_the_dask_example_prints_what_the_readme_says(tmp_path):
+    """README's "More than one machine" example, run as a script: its three printed figures."""
+    pytest.importorskip("distributed", reason="the Dask example needs mlpnet[dask]")
+    section = README[README.index("## More than one machine") :]
+    start = section.index("```python\n") + 10
+    script = tmp_path / "dask_example.py"
+    script.write_text(section[start : section.index("```\n", start)], "utf-8")
+    out = run(tmp_path, str(script))
+    ((J0, J1, accuracy),) = re.findall(r"J (\S+) → (\S+), accuracy (\S+)", out)
+    assert "`J 0.7891 → 0.0106, accuracy 0.996`" in section
+    assert within(float(J0), [0.7891], "×1e-3") and within(float(J1), [0.0106], "×0.05")
+    assert within(float(accuracy), [0.996], "±0.003")
