@@ -8,9 +8,9 @@ are read back. `DevicePenalized` is `Penalized` with scikit-learn's L2 term comp
 device, so the loss of each step stays there until the epoch's one read.
 
 Not on a backend (ValueError naming it): ``sample_weight``, ``class_weight`` and ``dropout``, which
-need the NumPy engine's weighted and masked objectives, and the Poisson regressor's exp output (a
-user-defined activation for the engine). ``lbfgs`` runs: SciPy's L-BFGS on the host, θ and ∇J
-crossing at every evaluation.
+need the NumPy engine's weighted and masked objectives, and ``loss="poisson"`` (its exp output
+and deviance are the estimators' own, which the generic engine does not have). ``lbfgs`` runs:
+SciPy's L-BFGS on the host, θ and ∇J crossing at every evaluation.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ def resolve(est: Any) -> Backend:
     return get_backend(est.backend, est.device)
 
 
-def check_backend_options(
-    backend: Backend, sample_weight: Any, class_weight: Any, dropout: float
-) -> None:
+def check_backend_options(est: Any, backend: Backend, sample_weight: Any) -> None:
     """Refuse, by name, what the NumPy engine alone can train."""
     if backend.is_numpy:
         return
@@ -38,14 +36,16 @@ def check_backend_options(
         name
         for name, value in (
             ("sample_weight", sample_weight),
-            ("class_weight", class_weight),
-            ("dropout", dropout or None),
+            ("class_weight", getattr(est, "class_weight", None)),
+            ("dropout", est.dropout or None),
+            ("loss='poisson'", getattr(est, "loss", None) == "poisson" or None),
         )
         if value is not None
     ]
     if used:
         raise ValueError(
-            f"{' and '.join(used)} need backend='numpy'; the {backend.name!r} backend trains "
+            f"{' and '.join(used)} {'needs' if len(used) == 1 else 'need'} backend='numpy'; "
+            f"the {backend.name!r} backend trains "
             "unweighted objectives without dropout"
         )
 

@@ -278,9 +278,7 @@ class BaseMLP(BaseEstimator):
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
         backend = resolve(self)
-        check_backend_options(
-            backend, sample_weight, getattr(self, "class_weight", None), self.dropout
-        )
+        check_backend_options(self, backend, sample_weight)
         if self.dropout and self.solver == "lbfgs":
             raise ValueError(
                 f"dropout={self.dropout} needs a stepping solver: L-BFGS runs on one fixed "

@@ -102,8 +102,9 @@ default="adam"
         Array library the network is trained and evaluated in (`mlpnet.backends`; not numpy:
         ``pip install "mlpnet[gpu]"``). θ is drawn on the host as always and moved; inputs stay
         NumPy (moved once per call) and outputs, ``coefs_`` and ``intercepts_`` come back as
-        NumPy. ``sample_weight``, ``class_weight`` and ``dropout`` need "numpy" (ValueError
-        otherwise); "lbfgs" runs SciPy's L-BFGS on the host, θ and ∇J crossing per evaluation.
+        NumPy. ``sample_weight``, ``class_weight``, ``dropout`` and ``loss="poisson"`` need
+        "numpy" (ValueError otherwise); "lbfgs" runs SciPy's L-BFGS on the host, θ and ∇J
+        crossing per evaluation.
     device : str, int or None, default=None
         The backend's device, e.g. "cuda" or "cuda:1" for torch; None is the library's default.
 """
