@@ -246,18 +246,14 @@ def _save_interrupted(
 
 def _resume(ctx: click.Context, opts: dict[str, Any]) -> tuple[mlpnet.Network, Any]:
     """Read --resume's checkpoint; options left at their defaults take its recorded values."""
-    given = [
-        "--" + name.replace("_", "-")
-        for name in _FIXED_BY_CHECKPOINT
-        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-    ]
+    given = ["--" + name.replace("_", "-") for name in _FIXED_BY_CHECKPOINT if _given(ctx, name)]
     if given:
         raise ValueError(
             f"{', '.join(given)} cannot be used with --resume: the checkpoint fixes them"
         )
     net, info = load_checkpoint(opts["resume"])
     for name in _RESUMABLE:
-        if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+        if not _given(ctx, name):
             opts[name] = info.meta.get(name, opts[name])
     if _given(ctx, "backend") and not _given(ctx, "device"):
         opts["device"] = None  # another backend: not the checkpoint's device
@@ -267,6 +263,7 @@ def _resume(ctx: click.Context, opts: dict[str, Any]) -> tuple[mlpnet.Network, A
 
 
 def _given(ctx: click.Context, name: str) -> bool:
+    """Whether option `name` was given (not left at its default)."""
     return ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
 
 
