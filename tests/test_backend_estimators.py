@@ -96,6 +96,17 @@ def test_partial_fit_and_early_stopping_equal_numpy(backend):
     close(theirs.predict(X), ours.predict(X))  # the best epoch's θ, kept on the device
 
 
+def test_warm_start_moves_to_a_new_backend(backend):
+    X, labels, _ = data()
+    est = MLPClassifier((5,), max_iter=3, warm_start=True, random_state=0).fit(X, labels)
+    before = est.predict_proba(X)
+    est.set_params(backend=backend, max_iter=1, learning_rate_init=1e-12).fit(X, labels)
+    assert est.network_.backend == backend
+    close(est.predict_proba(X), before, 1e-4)  # a step of 1e-12 (Adam: ≤ 1e-12 per weight)
+    est.set_params(backend="numpy").partial_fit(X, labels)
+    assert est.network_.backend == "numpy"
+
+
 def test_lbfgs_runs_on_the_host_optimizer(backend):
     X, labels, _ = data()
     ours, theirs = pair(MLPClassifier, backend, solver="lbfgs", max_iter=10)

@@ -296,7 +296,8 @@ class BaseMLP(BaseEstimator):
         if first_pass:
             self._initialize(layer_units, X.dtype, activations, backend)
         elif self._net.backend != backend.name or self._net.device != backend.device:
-            self._net = self._net.to(backend)  # warm start after set_params(backend=…)
+            self._net = self._net.to(backend)  # warm start after set_params(backend=…):
+            self._optimizer = None  # its state lives on the old backend: the optimizer restarts
         elif list(layer_units) != self._net.sizes or self._net_recipe["activation"] != activations:
             raise ValueError(
                 f"cannot continue training a network of sizes {self._net.sizes} and activations "
