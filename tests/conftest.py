@@ -34,3 +34,20 @@ def mnist_dir() -> Path:
             f"MNIST not found at {MNIST_DIR}: missing {', '.join(missing)} (with or without .gz)"
         )
     return MNIST_DIR
+
+
+# CuPy (a GPU) runs every backend test too where it is installed: the `gpu` tests of gpu_check.sh
+OTHER_BACKENDS = ["array_api_strict", "torch", pytest.param("cupy", marks=pytest.mark.gpu)]
+
+
+@pytest.fixture(params=OTHER_BACKENDS)
+def backend(request) -> str:
+    """The name of an array-API backend other than NumPy; skips when its library is missing."""
+    if request.param == "torch":
+        pytest.importorskip("torch", reason="the torch backend needs PyTorch")
+    if request.param == "cupy":
+        pytest.importorskip("cupy", reason="the cupy backend needs CuPy and a GPU")
+    pytest.importorskip("array_api_compat", reason="backends need array-api-compat")
+    if request.param == "array_api_strict":
+        pytest.importorskip("array_api_strict", reason="needs array-api-strict")
+    return request.param

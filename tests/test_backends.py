@@ -16,20 +16,7 @@ from mlpnet.errors import TrainingDiverged
 from mlpnet.optim import SGD, Adam, Armijo
 
 TOL = {"float32": 1e-5, "float64": 1e-10}
-# CuPy (a GPU) runs every test here too where it is installed: the `gpu` tests of gpu_check.sh
-OTHERS = ["array_api_strict", "torch", pytest.param("cupy", marks=pytest.mark.gpu)]
-
-
-@pytest.fixture(params=OTHERS)
-def backend(request):
-    if request.param == "torch":
-        pytest.importorskip("torch", reason="the torch backend needs PyTorch")
-    if request.param == "cupy":
-        pytest.importorskip("cupy", reason="the cupy backend needs CuPy and a GPU")
-    pytest.importorskip("array_api_compat", reason="backends need array-api-compat")
-    if request.param == "array_api_strict":
-        pytest.importorskip("array_api_strict", reason="needs array-api-strict")
-    return request.param
+# the `backend` fixture (tests/conftest.py): array_api_strict, torch-CPU, and CuPy on a GPU
 
 
 def close(a, b, tol):

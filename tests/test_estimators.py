@@ -245,7 +245,13 @@ def test_defaults_mirror_sklearn():
     for ours, theirs in ((MLPClassifier(), SkMLPClassifier()), (MLPRegressor(), SkMLPRegressor())):
         sk = theirs.get_params()
         ours = ours.get_params()
-        extras = {"dtype": None, "dropout": 0.0, "early_stopping_metric": "score"}
+        extras = {
+            "dtype": None,
+            "dropout": 0.0,
+            "early_stopping_metric": "score",
+            "backend": "numpy",
+            "device": None,
+        }
         if "class_weight" in ours:
             extras["class_weight"] = None
         assert {k: v for k, v in ours.items() if k not in extras} == sk

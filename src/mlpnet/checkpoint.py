@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._types import Trainable
+from .backends import backend_of_array, to_numpy
 from .callbacks import Callback
 from .history import EpochLogs
 from .io import read_npz, save_npz
@@ -152,7 +153,7 @@ class Checkpoint(Callback):
             if self.optimizer is None
             else {"class": type(self.optimizer).__name__, "state": state},
         }
-        save_npz(self.path, self._model.params, spec, **arrays)
+        save_npz(self.path, to_numpy(self._model.params), spec, **arrays)  # NumPy, any backend
         self._pending = False
 
 
@@ -279,6 +280,8 @@ def _state_to_json(state: Any) -> tuple[dict[str, Any] | None, dict[str, np.ndar
     for name, value in zip(state._fields, state, strict=True):
         if isinstance(value, np.generic):
             value = value.item()
+        if backend_of_array(value) != "numpy":  # a backend's array (mlpnet.backends): to the host
+            value = to_numpy(value)
         if isinstance(value, np.ndarray):
             arrays[_PREFIX + name] = value
             fields[name] = {"array": True}

@@ -66,6 +66,8 @@ def new_network(opts: dict[str, Any], n_in: int, n_out: int, loss: Any) -> mlpne
         init=opts["init"],
         seed=opts["seed"],
         dtype=choose("dtype", opts["dtype"], ("float32", "float64")),
+        backend=opts.get("backend", "numpy"),
+        device=opts.get("device"),
     )
 
 

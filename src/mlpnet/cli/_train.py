@@ -13,6 +13,7 @@ import mlpnet
 
 from .. import optim
 from .._threads import THREADS_HELP, check_threads
+from ..backends import asarray, get_backend, to_numpy
 from ..checkpoint import Checkpoint, load_checkpoint, restore_optimizer
 from ..io import save_npz
 from ..losses import LOSSES, get_loss
@@ -28,7 +29,7 @@ from ._data import (
     target_name,
     targets,
 )
-from ._options import DATA_HELP, count_option, mnist_dir_option
+from ._options import DATA_HELP, backend_options, count_option, mnist_dir_option
 
 _RESUMABLE = (
     "data",
@@ -49,6 +50,8 @@ _RESUMABLE = (
     "plot_dir",
     "standardize",
     "threads",
+    "backend",
+    "device",
 )
 """Options recorded with a checkpoint; on --resume those not given are taken from it."""
 _FIXED_BY_CHECKPOINT = ("layers", "hidden", "activation", "output_activation", "init", "dtype")
@@ -108,6 +111,7 @@ _FIXED_BY_CHECKPOINT = ("layers", "hidden", "activation", "output_activation", "
     "-o", "--output", default="model.npz", show_default=True, help="Where to save the model."
 )
 @mnist_dir_option
+@backend_options
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -126,6 +130,9 @@ def train(ctx: click.Context, **opts: Any) -> None:
     net, info = _resume(ctx, opts) if opts["resume"] else (None, None)
     if not opts["data"]:
         raise click.UsageError(f"--data is required: {DATA_HELP}", ctx=ctx)
+    backend = get_backend(opts["backend"], opts["device"])  # refuses a missing library or GPU
+    if net is not None and not backend.is_numpy:
+        net = net.to(backend)
     threads = check_threads(opts["threads"])
     dtype = net.dtype.name if net is not None else opts["dtype"]
     dtype = dtype if dtype in ("float32", "float64") else "float64"  # a bad --dtype fails later
@@ -161,6 +168,8 @@ def train(ctx: click.Context, **opts: Any) -> None:
             click.echo(
                 f"note: the checkpoint's optimizer state does not fit {opt!r}; restarting it"
             )
+        elif not backend.is_numpy:
+            _state_to(opt, backend)
     _make_folders(opts)
     meta = {name: opts[name] for name in _RESUMABLE} | {
         "loss": loss.name,
@@ -179,7 +188,8 @@ def train(ctx: click.Context, **opts: Any) -> None:
             history=info.history if info is not None else None,
         )
     sizes = "-".join(map(str, net.sizes))
-    click.echo(f"training {sizes} on {opts['data']} ({len(X)} samples) with {opt!r}")
+    where = "" if backend.is_numpy else f" ({backend})"
+    click.echo(f"training {sizes}{where} on {opts['data']} ({len(X)} samples) with {opt!r}")
     history = None
     if done >= opts["epochs"]:
         click.echo(f"the checkpoint already holds {done} of {epochs(opts['epochs'])}")
@@ -202,7 +212,7 @@ def train(ctx: click.Context, **opts: Any) -> None:
         _save_interrupted(ctx, net, meta, opts, done + history.epochs)
     if history is not None:
         click.echo(_report(history, done))
-    save_npz(opts["output"], net.params, {**net.spec(), "training": meta})
+    save_npz(opts["output"], to_numpy(net.params), {**net.spec(), "training": meta})
     click.echo(f"saved {opts['output']}")
     if opts["plot_dir"] and history is not None:
         curves = checkpoint.history if checkpoint and done else history.as_dict()
@@ -223,7 +233,7 @@ def _save_interrupted(
     """Save a Ctrl-C'd run beside -o (never over it), say so on one line, exit with 130."""
     output, path = opts["output"], interrupted_path(opts["output"])
     spec = {**net.spec(), "training": {**meta, "interrupted_after_epochs": done}}
-    save_npz(path, net.params, spec)
+    save_npz(path, to_numpy(net.params), spec)
     kept = "left as it was" if Path(output).exists() else "not written"
     resume = f"; resume with --resume {opts['checkpoint_path']}" if opts["checkpoint_path"] else ""
     click.echo(
@@ -236,22 +246,34 @@ def _save_interrupted(
 
 def _resume(ctx: click.Context, opts: dict[str, Any]) -> tuple[mlpnet.Network, Any]:
     """Read --resume's checkpoint; options left at their defaults take its recorded values."""
-    given = [
-        "--" + name.replace("_", "-")
-        for name in _FIXED_BY_CHECKPOINT
-        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-    ]
+    given = ["--" + name.replace("_", "-") for name in _FIXED_BY_CHECKPOINT if _given(ctx, name)]
     if given:
         raise ValueError(
             f"{', '.join(given)} cannot be used with --resume: the checkpoint fixes them"
         )
     net, info = load_checkpoint(opts["resume"])
     for name in _RESUMABLE:
-        if ctx.get_parameter_source(name) == click.core.ParameterSource.DEFAULT:
+        if not _given(ctx, name):
             opts[name] = info.meta.get(name, opts[name])
+    if _given(ctx, "backend") and not _given(ctx, "device"):
+        opts["device"] = None  # another backend: not the checkpoint's device
     opts["checkpoint_path"] = opts["checkpoint_path"] or opts["resume"]
     click.echo(f"resuming from {opts['resume']} after {epochs(info.epoch)}")
     return net, info
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether option `name` was given (not left at its default)."""
+    return ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+
+
+def _state_to(opt: Any, backend: Any) -> None:
+    """Move the arrays of a restored optimizer state (read from the file) to `backend`'s device."""
+    state = opt.state
+    if hasattr(state, "_fields"):
+        opt.state = type(state)(
+            *(asarray(v, backend) if isinstance(v, np.ndarray) else v for v in state)
+        )
 
 
 def _make_folders(opts: dict[str, Any]) -> None:
@@ -286,6 +308,7 @@ def _report(history: Any, done: int) -> str:
     seconds = history.seconds[-1] if history.seconds else 0.0
     parts.append(f"{seconds:.1f} s, stopped by {history.stop_reason}")
     return ", ".join(parts)
+
 
 """`History.stop_reason` as the noun after "stopped by"; the others read as they are."""
 

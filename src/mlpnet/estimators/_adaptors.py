@@ -283,7 +283,7 @@ class SklearnRules(Callback):
             est.best_validation_score_ = max(est.best_validation_score_, score)
             est.best_validation_loss_ = min(est.best_validation_loss_, loss)
             if best:
-                np.copyto(est._best_theta, self.model.params)
+                est._best_theta[...] = self.model.params  # also on a backend's device
         else:
             last = est.loss_curve_[-1]
             if not last <= est.best_loss_ - est.tol:

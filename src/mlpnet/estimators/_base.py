@@ -22,11 +22,13 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import optim
+from ..backends import BACKENDS, to_numpy
 from ..errors import TrainingDiverged
 from ..layers import Dense
 from ..network import Network
 from ..training import fit as train
 from ._adaptors import Penalized, SklearnRules, StepSize
+from ._backend import DevicePenalized, check_backend_options, resolve
 
 __all__ = ["BaseMLP"]
 
@@ -80,6 +82,8 @@ class BaseMLP(BaseEstimator):
         ],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "early_stopping_metric": [StrOptions({"score", "loss"})],
+        "backend": [StrOptions(set(BACKENDS))],
+        "device": "no_validation",  # checked by mlpnet.backends.get_backend in fit
     }
 
     def __init__(
@@ -111,6 +115,8 @@ class BaseMLP(BaseEstimator):
         dtype: Any = None,
         dropout: float = 0.0,
         early_stopping_metric: str = "score",
+        backend: str = "numpy",
+        device: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -138,6 +144,8 @@ class BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.dropout = dropout
         self.early_stopping_metric = early_stopping_metric
+        self.backend = backend
+        self.device = device
 
     # -- what the subclasses define ------------------------------------------------------------
 
@@ -165,23 +173,30 @@ class BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """``coefs_[i]`` = W_{i+1}ᵀ of shape ``(n_in, n_out)``: views into the network's θ."""
-        return [layer.W.T for layer in self._fitted_net().layers]
+        """``coefs_[i]`` = W_{i+1}ᵀ of shape ``(n_in, n_out)``: views into the network's θ.
+
+        On a backend other than NumPy: copies read from the device (assigning writes back).
+        """
+        return [layer.W.T for layer in self._host_net().layers]
 
     @coefs_.setter
     def coefs_(self, coefs: list[np.ndarray]) -> None:
-        for layer, coef in zip(self._fitted_net().layers, coefs, strict=True):
+        host = self._host_net()
+        for layer, coef in zip(host.layers, coefs, strict=True):
             layer.W = np.asarray(coef).T
+        self._store_host(host)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """``intercepts_[i]`` = b_{i+1} of shape ``(n_out,)``: views into the network's θ."""
-        return [layer.b for layer in self._fitted_net().layers]
+        return [layer.b for layer in self._host_net().layers]
 
     @intercepts_.setter
     def intercepts_(self, intercepts: list[np.ndarray]) -> None:
-        for layer, b in zip(self._fitted_net().layers, intercepts, strict=True):
+        host = self._host_net()
+        for layer, b in zip(host.layers, intercepts, strict=True):
             layer.b = b
+        self._store_host(host)
 
     @property
     def network_(self) -> Network:
@@ -194,22 +209,37 @@ class BaseMLP(BaseEstimator):
             raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
         return net
 
+    def _host_net(self) -> Network:
+        """The fitted network itself on NumPy, else a NumPy copy of it."""
+        net = self._fitted_net()
+        return net if net.backend == "numpy" else net.to("numpy")
+
+    def _store_host(self, host: Network) -> None:
+        """Write a `_host_net` copy's θ back to the fitted network (a no-op for NumPy's own)."""
+        if host is not self._fitted_net():
+            self._net.params = host.params
+
     # -- pickling: a Network's layers are views into θ, which pickle would turn into copies ------
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         net = state.pop("_net", None)
         if net is not None:
-            state["_net_theta"] = net.params.copy()
+            state["_net_theta"] = np.array(to_numpy(net.params))
+            if net.backend != "numpy":
+                state["_net_backend"] = net._backend.spec()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         theta = state.pop("_net_theta", None)
+        backend = state.pop("_net_backend", None)
         super().__setstate__(state)
         if theta is not None:
             self._net = self._build_network(**self._net_recipe)
             self._net.params = theta
+            if backend is not None:
+                self._net = self._net.to(*backend)
 
     # -- fitting -------------------------------------------------------------------------------
 
@@ -247,6 +277,8 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool, sample_weight: Any = None) -> BaseMLP:
         hidden = self._hidden_sizes()
         activations = self._hidden_activations(len(hidden))
+        backend = resolve(self)
+        check_backend_options(self, backend, sample_weight)
         if self.dropout and self.solver == "lbfgs":
             raise ValueError(
                 f"dropout={self.dropout} needs a stepping solver: L-BFGS runs on one fixed "
@@ -262,7 +294,10 @@ class BaseMLP(BaseEstimator):
         layer_units = [X.shape[1], *hidden, n_outputs]
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(layer_units, X.dtype, activations)
+            self._initialize(layer_units, X.dtype, activations, backend)
+        elif self._net.backend != backend.name or self._net.device != backend.device:
+            self._net = self._net.to(backend)  # warm start after set_params(backend=…):
+            self._optimizer = None  # its state lives on the old backend: the optimizer restarts
         elif list(layer_units) != self._net.sizes or self._net_recipe["activation"] != activations:
             raise ValueError(
                 f"cannot continue training a network of sizes {self._net.sizes} and activations "
@@ -271,7 +306,7 @@ class BaseMLP(BaseEstimator):
             )
         for layer in self._net.layers[:-1]:
             layer.dropout = float(self.dropout)  # training-time only: predict never drops
-        model = Penalized(self._net, self.alpha)
+        model = (Penalized if backend.is_numpy else DevicePenalized)(self._net, self.alpha)
         if self.solver == "lbfgs":
             self._fit_lbfgs(model, X, Y, sample_weight)
         else:
@@ -301,7 +336,9 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
-    def _initialize(self, layer_units: list[int], dtype: Any, activations: list[str]) -> None:
+    def _initialize(
+        self, layer_units: list[int], dtype: Any, activations: list[str], backend: Any = None
+    ) -> None:
         """Build the network and draw θ as scikit-learn does; reset the training records."""
         self.n_iter_ = 0
         self.t_ = 0
@@ -328,7 +365,12 @@ class BaseMLP(BaseEstimator):
             coef = self._random_state.uniform(-bound, bound, (layer.n_in, layer.n_out))
             layer.W[...] = coef.T
             layer.b[...] = self._random_state.uniform(-bound, bound, layer.n_out)
-        self._best_theta = net.params.copy()
+        if backend is not None and not backend.is_numpy:  # drawn on the host, then moved
+            self._net = net = net.to(backend)
+        xp = net._backend.xp  # the best θ of early stopping lives beside θ
+        self._best_theta = (
+            net.params.copy() if net.backend == "numpy" else xp.asarray(net.params, copy=True)
+        )
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
         self._reset_scores()
@@ -531,7 +573,7 @@ class BaseMLP(BaseEstimator):
         """Network outputs for checked X (feature count and names as in ``fit``)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._net.predict(X)
+        return to_numpy(self._net.predict(X))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict with the multilayer perceptron.
@@ -555,7 +597,7 @@ class BaseMLP(BaseEstimator):
         belongs to the training objective), so it is the figure to compare across models.
         """
         J = float(objective.value(self._net.params))
-        out = objective.output
+        out = to_numpy(objective.output)
         objective.release()
         if not np.all(np.isfinite(out)):
             return float("nan"), float("nan")

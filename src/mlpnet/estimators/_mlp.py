@@ -98,6 +98,15 @@ default="adam"
         Rate p, 0 ≤ p < 1, of inverted dropout on every hidden layer's output while training:
         each step keeps a unit with probability 1 − p and scales it by 1/(1 − p); ``predict`` never
         drops. The masks are drawn from ``random_state``. Not with "lbfgs" (ValueError).
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}, default="numpy"
+        Array library the network is trained and evaluated in (`mlpnet.backends`; not numpy:
+        ``pip install "mlpnet[gpu]"``). θ is drawn on the host as always and moved; inputs stay
+        NumPy (moved once per call) and outputs, ``coefs_`` and ``intercepts_`` come back as
+        NumPy. ``sample_weight``, ``class_weight``, ``dropout`` and ``loss="poisson"`` need
+        "numpy" (ValueError otherwise); "lbfgs" runs SciPy's L-BFGS on the host, θ and ∇J
+        crossing per evaluation.
+    device : str, int or None, default=None
+        The backend's device, e.g. "cuda" or "cuda:1" for torch; None is the library's default.
 """
 
 _ATTRIBUTES = """\
@@ -121,7 +130,7 @@ _ATTRIBUTES = """\
         Samples seen by a stepping solver over all epochs.
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape ``(n_in, n_out)``: the transpose of the network's W_{i+1}, as a
-        view into θ (writing into it changes the model).
+        view into θ (writing into it changes the model; on another backend a NumPy copy).
     intercepts_ : list of ndarray
         ``intercepts_[i]`` = b_{i+1}, shape ``(n_out,)``, also views.
     network_ : mlpnet.Network
@@ -208,6 +217,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         dtype: Any = None,
         dropout: float = 0.0,
         early_stopping_metric: str = "score",
+        backend: str = "numpy",
+        device: Any = None,
         class_weight: Any = None,
     ) -> None:
         super().__init__(**{k: v for k, v in locals().items() if k not in _NOT_PARAMS})
@@ -413,6 +424,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         dtype: Any = None,
         dropout: float = 0.0,
         early_stopping_metric: str = "score",
+        backend: str = "numpy",
+        device: Any = None,
     ) -> None:
         super().__init__(**{k: v for k, v in locals().items() if k not in _NOT_PARAMS})
         self.loss = loss
