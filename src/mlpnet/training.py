@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import check_count, check_in_range
 from ._sampling import check_dropout, check_sample_weight
 from ._threads import blas_threads, check_threads
 from ._types import Array, Objective, Trainable
@@ -29,7 +30,6 @@ from .history import EpochLogs, History
 from .losses import get_loss
 from .metrics import accuracy
 from .optim import get_optimizer
-from .schedules import _check_count, _check_in_range
 
 __all__ = ["fit"]
 
@@ -123,16 +123,16 @@ def fit(
     ValueError
         For bad arguments or data (naming the value).
     """
-    epochs = _check_count("epochs", epochs)
+    epochs = check_count("epochs", epochs)
     threads = check_threads(threads)
     if isinstance(batch_size, str) and batch_size.strip().lower() == "full":
         batch_size = None
     if batch_size is not None:
-        batch_size = _check_count("batch_size", batch_size)
+        batch_size = check_count("batch_size", batch_size)
     if tol is not None:
-        tol = _check_in_range("tol", tol, 0.0, math.inf)
+        tol = check_in_range("tol", tol, 0.0, math.inf)
     if patience is not None:
-        patience = _check_count("patience", patience)
+        patience = check_count("patience", patience)
         if validation_data is None:
             raise ValueError(f"patience={patience} needs validation_data to watch")
     callbacks = _check_callbacks(callbacks)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._checks import check_count, check_in_range, check_positive
 from .._types import Array, Objective
-from ..schedules import _check_count, _check_in_range, _check_positive
 from .base import Optimizer, scipy_optimize
 
 __all__ = ["Armijo", "ExactLineSearch", "armijo_step_size"]
@@ -95,10 +95,10 @@ class Armijo(_LineSearch):
     def __init__(
         self, lr0: float = 1.0, beta: float = 0.5, sigma: float = 1e-4, max_backtracks: int = 50
     ) -> None:
-        self.lr0 = _check_positive("lr0", lr0)
-        self.beta = _check_in_range("beta", beta, 0.0, 1.0, closed_low=False)
-        self.sigma = _check_in_range("sigma", sigma, 0.0, 1.0, closed_low=False)
-        self.max_backtracks = _check_count("max_backtracks", max_backtracks)
+        self.lr0 = check_positive("lr0", lr0)
+        self.beta = check_in_range("beta", beta, 0.0, 1.0, closed_low=False)
+        self.sigma = check_in_range("sigma", sigma, 0.0, 1.0, closed_low=False)
+        self.max_backtracks = check_count("max_backtracks", max_backtracks)
         self.reset()
 
     def _step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
@@ -131,9 +131,9 @@ class ExactLineSearch(_LineSearch):
     """
 
     def __init__(self, max_lr: float = 10.0, xtol: float = 1e-8, max_shrinks: int = 8) -> None:
-        self.max_lr = _check_positive("max_lr", max_lr)
-        self.xtol = _check_in_range("xtol", xtol, 0.0, 1.0, closed_low=False)
-        self.max_shrinks = _check_count("max_shrinks", max_shrinks, minimum=0)
+        self.max_lr = check_positive("max_lr", max_lr)
+        self.xtol = check_in_range("xtol", xtol, 0.0, 1.0, closed_low=False)
+        self.max_shrinks = check_count("max_shrinks", max_shrinks, minimum=0)
         self.reset()
 
     def _step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
