@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from ._types import BatchObjective
 from .losses import is_matched
 
 __all__ = ["XpObjective", "backward", "forward", "loss_and_delta", "xp_activation"]
@@ -189,7 +190,7 @@ def backward(
 
 
 # ---------------------------------------------------------------- J(θ) on fixed data
-class XpObjective:
+class XpObjective(BatchObjective):
     """`mlpnet.network.Objective` for a backend network: J and ∇J stay on the device.
 
     ``objective(θ)`` → ``(J, ∇J)`` with J a 0-d array and ∇J the network's reused buffer;

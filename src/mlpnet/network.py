@@ -15,7 +15,7 @@ from ._checks import check_finite, check_X, check_Y
 from ._sampling import check_dropout, check_sample_weight, draw_masks, normalized
 from ._spec import NETWORK_FORMAT, network_layout
 from ._theta import layer_slices, layer_views, n_params
-from ._types import Array
+from ._types import Array, BatchObjective
 from .activations import LeakyReLU, ReLU, Softmax, activation_from_spec, activation_spec
 from .backends import NUMPY, Backend, get_backend, to_numpy
 from .initializers import get_initializer
@@ -331,8 +331,8 @@ class Network:
         check: bool = True,
         sample_weight: ArrayLike | None = None,
         masks: Sequence[Array | None] | None = None,
-    ) -> Objective:
-        """J on the data (X, Y) as a function of θ, for optimizers (see `Objective`).
+    ) -> NetworkObjective:
+        """J on the data (X, Y) as a function of θ, for optimizers (see `NetworkObjective`).
 
         With ``check=False`` the inputs are trusted as they are (the fit loop validates the whole
         data set once, then builds one objective per mini-batch). `sample_weight` gives the
@@ -355,7 +355,7 @@ class Network:
             if masks is not None:
                 masks = self._check_masks(masks, X.shape[0])
         weights = None if sample_weight is None else normalized(np.asarray(sample_weight))
-        return Objective(self, X, Y, loss, weights, masks)
+        return NetworkObjective(self, X, Y, loss, weights, masks)
 
     def _check_masks(self, masks: Any, n: int) -> list[Array | None]:
         masks = list(masks)
@@ -415,8 +415,11 @@ class Network:
         save_npz(path, to_numpy(self._theta), self.spec())
 
 
-class Objective:
+class NetworkObjective(BatchObjective):
     """J(θ) = mean loss of a network on fixed data, as a function of θ; never mutates the network.
+
+    The concrete `mlpnet.Objective` (exported under that name); the protocol optimizers see is
+    `mlpnet._types.Objective`, and the hooks the fit loop calls are `mlpnet._types.BatchObjective`.
 
     ``objective(theta)`` → ``(J, ∇J)`` (forward and backward pass; the gradient is the network's
     reused buffer), ``objective.value(theta)`` → J (forward pass only). With normalised sample
@@ -429,6 +432,8 @@ class Objective:
     backward pass. ``output`` is Ŷ of the latest evaluation, so the fit loop can score a batch
     without a second forward pass.
     """
+
+    can_descend = True  # `descend`: the fused SGD step
 
     def __init__(
         self,
@@ -494,6 +499,10 @@ class Objective:
         return backprop.loss_value(
             self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y, self.weights
         )
+
+
+Objective = NetworkObjective
+"""The name `mlpnet` exports for `NetworkObjective`."""
 
 
 def load(path: str | PathLike[str], backend: str = "numpy", device: Any = None) -> Network:

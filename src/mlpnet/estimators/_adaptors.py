@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._types import Array
+from .._types import Array, BatchObjective
 from ..callbacks import Callback
 from ..history import EpochLogs
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -152,7 +152,7 @@ class Penalized:
         return self.net.predict(X)
 
 
-class PenalizedObjective:
+class PenalizedObjective(BatchObjective):
     """``θ ↦ (J + (c/2) Σ‖W_l‖², ∇J + c W)``, c = α / n; the gradient is the network's buffer."""
 
     def __init__(self, inner: Any, model: Penalized, c: float) -> None:

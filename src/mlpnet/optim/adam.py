@@ -90,6 +90,15 @@ class Adam(Optimizer):
         self.eps = check_positive("eps", eps)
         self.reset()
 
+    @property
+    def varying(self) -> bool:
+        """Whether ``lr`` is a schedule (then `step` returns γ_t)."""
+        return self._varying
+
+    def learning_rate(self, t: int) -> float:
+        """The step size of step t (before the bias corrections)."""
+        return float(self._schedule(t))
+
     def reset(self) -> None:
         """Restart at t = 0 with zero moments."""
         self.state = AdamState(0, None, None)

@@ -52,6 +52,7 @@ class LBFGS(Optimizer):
     """
 
     full_batch = True
+    owns_loop = True
 
     def __init__(
         self,

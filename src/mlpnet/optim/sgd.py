@@ -93,6 +93,15 @@ class SGD(Optimizer):
         self._buf: Array | None = None
 
     @property
+    def varying(self) -> bool:
+        """Whether ``lr`` is a schedule (then `step` returns γ_k)."""
+        return self._varying
+
+    def learning_rate(self, k: int) -> float:
+        """γ_k, the step size of step k."""
+        return float(self._schedule(k))
+
+    @property
     def fusable(self) -> bool:
         """Whether the step is plain θ ← θ − γ_k ∇J, which the fit loop may fuse into backprop.
 
