@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,6 +21,10 @@ from .backends import NUMPY, Backend, get_backend, to_numpy
 from .initializers import get_initializer
 from .layers import Dense
 from .losses import check_pairing, get_loss
+
+if TYPE_CHECKING:
+    from .callbacks import Callback
+    from .history import History
 
 __all__ = ["Network", "load"]
 
@@ -387,11 +391,54 @@ class Network:
         return layer_views(theta, self.sizes)
 
     # ---------------------------------------------------------------- training and saving
-    def fit(self, X: ArrayLike, Y: ArrayLike, **kwargs: Any) -> Any:
-        """Train from the current θ; see `mlpnet.training.fit` for the arguments. → `History`."""
+    def fit(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        *,
+        loss: Any,
+        optimizer: Any = "sgd",
+        epochs: int = 10,
+        batch_size: int | str | None = None,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ...] | None = None,
+        tol: float | None = None,
+        patience: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool | None = None,
+        seed: int | np.random.Generator | None = None,
+        sample_weight: ArrayLike | None = None,
+        dropout: float | None = None,
+        threads: int | str | None = "auto",
+    ) -> History:
+        """Train from the current θ on (X, Y) and return the `History`.
+
+        The arguments are those of `mlpnet.training.fit`, which documents each of them: the
+        loss, the optimizer (object or name), epochs, ``batch_size`` (None: full batch, 1:
+        online, else mini-batches), stopping by ``tol`` or ``patience``, callbacks, progress,
+        seed, sample weights, dropout and BLAS threads.
+        """
         from .training import fit
 
-        return fit(self, X, Y, **kwargs)
+        return fit(
+            self,
+            X,
+            Y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            tol=tol,
+            patience=patience,
+            callbacks=callbacks,
+            progress=progress,
+            seed=seed,
+            sample_weight=sample_weight,
+            dropout=dropout,
+            threads=threads,
+        )
 
     def spec(self) -> dict[str, Any]:
         """The architecture as JSON-able data (what `save` stores beside θ)."""

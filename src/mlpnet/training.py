@@ -45,7 +45,7 @@ def fit(
     loss: Any,
     optimizer: Any = "sgd",
     epochs: int = 10,
-    batch_size: int | None = None,
+    batch_size: int | str | None = None,
     shuffle: bool = True,
     validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     tol: float | None = None,
