@@ -155,7 +155,8 @@ def jacobian(net: Any, X: ArrayLike) -> Array:
     """
     net = _float64_copy(net)
     X, one = check_X(X, net.sizes[0], np.float64)
-    params, acts = net._views, net._acts
+    params = [(layer.W, layer.b) for layer in net.layers]  # views into θ (eq. 6.17)
+    acts = [layer.activation for layer in net.layers]
     cache = backprop.forward(params, acts, X)
     n, m = X.shape[0], net.sizes[-1]
     J = np.empty((n, m, net.sizes[0]))
