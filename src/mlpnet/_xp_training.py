@@ -88,7 +88,7 @@ def device_step(opt: Any, xp: Any) -> Any:
         def random_search(theta: Any, J: Any, grad: Any, objective: Any) -> None:
             k, accepted, rng = opt.state
             xi = rng.standard_normal(size=tuple(theta.shape), dtype=np.dtype(theta_dtype(theta)))
-            trial = asarray(xi, objective.net._backend) * opt.scale + theta
+            trial = asarray(xi, objective.net.array_backend) * opt.scale + theta
             better = bool(objective.value(trial) < J)
             if better:
                 theta[...] = trial
@@ -129,7 +129,7 @@ class DeviceRun(FitRun):
 
     # -- batches on the device ----------------------------------------------------------------
     def _batches(self, data: Any, batch_size: int | None, shuffle: bool, seed: Any) -> Any:
-        model, xp = self.model, self.model._backend.xp
+        model, xp = self.model, self.model.array_backend.xp
         X, Y, n = data.X, data.Y, data.X.shape[0]
         rng = np.random.default_rng(seed)
 
@@ -137,7 +137,7 @@ class DeviceRun(FitRun):
             if batch_size is None:
                 yield data, n, True
                 return
-            order = asarray(rng.permutation(n), model._backend) if shuffle else None
+            order = asarray(rng.permutation(n), model.array_backend) if shuffle else None
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 if order is None:
@@ -151,7 +151,7 @@ class DeviceRun(FitRun):
 
     # -- the step loop ------------------------------------------------------------------------
     def _steps(self, opt: Any, batches: Any, tol: float | None) -> History:
-        theta, history, xp = self.theta, self.history, self.model._backend.xp
+        theta, history, xp = self.theta, self.history, self.model.array_backend.xp
         step = device_step(opt, xp)
         uses_gradient = opt.uses_gradient
         n = self.X.shape[0]
@@ -217,14 +217,14 @@ class DeviceRun(FitRun):
     ) -> str | None:
         device_theta = self.model.params
         if self.theta is not device_theta:  # L-BFGS on the host: callbacks see the device θ
-            device_theta[...] = asarray(self.theta, self.model._backend)
+            device_theta[...] = asarray(self.theta, self.model.array_backend)
         return super()._end_epoch(epoch, loss, norms, train_accuracy)
 
     # -- per-epoch figures, computed on the device ----------------------------------------------
     def _grad_norms(self, grad: Any) -> tuple[float, ...]:
         if isinstance(grad, np.ndarray):  # L-BFGS's, on the host
             return super()._grad_norms(grad)
-        xp = self.model._backend.xp
+        xp = self.model.array_backend.xp
         squares = [xp.sum(grad * grad)] + [xp.sum(grad[s] * grad[s]) for s in self.slices]
         return tuple(float(v) for v in np.sqrt(to_numpy(xp.stack(squares)).astype(np.float64)))
 
@@ -232,7 +232,7 @@ class DeviceRun(FitRun):
         output = None if objective is None else objective.output
         if output is None:
             output = self.model.predict(X)
-        return float(hits(self.model._backend.xp, output, Y, self.loss)) / X.shape[0]
+        return float(hits(self.model.array_backend.xp, output, Y, self.loss)) / X.shape[0]
 
     def _validate(self) -> tuple[float, float]:
         total, right, n = 0.0, 0.0, self.val_XY[0].shape[0]

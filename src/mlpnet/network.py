@@ -188,6 +188,11 @@ class Network:
         """The backend's device (None for NumPy and array_api_strict)."""
         return self._backend.device
 
+    @property
+    def array_backend(self) -> Backend:
+        """The `mlpnet.backends.Backend` of θ: its namespace ``xp``, device and moves."""
+        return self._backend
+
     def copy(self, dtype: Any = None) -> Network:
         """An independent network with the same architecture, θ and backend (optionally cast)."""
         return self._host_copy(self._dtype if dtype is None else dtype)._moved(self._backend)
