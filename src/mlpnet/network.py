@@ -504,7 +504,7 @@ class NetworkObjective(BatchObjective):
     def __call__(self, theta: Array) -> tuple[float, Array]:
         net = self.net
         params = net._params_for(theta)
-        cache, J, delta = self._error(theta, params)
+        cache, J, delta = self._forward_and_delta(theta, params)
         backprop.backward(params, net._acts, cache, delta, net._grad_views)
         return J, net._grad
 
@@ -519,14 +519,14 @@ class NetworkObjective(BatchObjective):
         net = self.net
         if theta is not net._theta:
             raise ValueError("descend moves the network's own params only")
-        cache, J, delta = self._error(theta, net._views)
+        cache, J, delta = self._forward_and_delta(theta, net._views)
         if np.isfinite(J):
             delta *= lr
             backprop.backward(net._views, net._acts, cache, delta, net._grad_views)
             theta -= net._grad
         return J
 
-    def _error(self, theta: Array, params: Any) -> tuple[backprop.Cache, float, Array]:
+    def _forward_and_delta(self, theta: Array, params: Any) -> tuple[backprop.Cache, float, Array]:
         """Forward pass (or the one `value` kept at this θ), J and δ_L; records `output`."""
         net, kept, self._kept = self.net, self._kept, None
         if kept is not None and np.array_equal(kept[0], theta):

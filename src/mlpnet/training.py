@@ -150,15 +150,15 @@ def fit(
     name, opt = type(chosen).__name__, as_optimizer(chosen)
     loss = get_loss(loss)
     hooks = model_hooks(model)
-    data = as_batch_objective(model.objective(X, Y, loss, check=True))
-    X = X if data.X is None else data.X  # as checked and converted
-    Y = Y if data.Y is None else data.Y
+    full_objective = as_batch_objective(model.objective(X, Y, loss, check=True))
+    X = X if full_objective.X is None else full_objective.X  # as checked and converted
+    Y = Y if full_objective.Y is None else full_objective.Y
     n = rows(X)
     w = None if sample_weight is None else check_sample_weight(sample_weight, n)
     masks = _batches.mask_source(hooks.dropout_masks, hooks.dropout_rates, dropout, drop_rng)
-    _check_combination(name, opt, data, hooks.backend, w, masks)
+    _check_combination(name, opt, full_objective, hooks.backend, w, masks)
     if w is not None:
-        data = _batches.objective_on(model, X, Y, loss, w)
+        full_objective = _batches.objective_on(model, X, Y, loss, w)
     full = batch_size is None or batch_size >= n
     if not full and opt.full_batch:
         raise ValueError(
@@ -172,13 +172,13 @@ def fit(
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
     chunk = None if full else batch_size
-    if not data.on_host:  # an array-API backend (mlpnet.backends)
+    if not full_objective.on_host:  # an array-API backend (mlpnet.backends)
         from ._xp_training import DeviceRun
 
         run: FitRun = DeviceRun(
             model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk
         )
-        return run.train(opt, data, chunk, shuffle, shuffle_seed, tol)
+        return run.train(opt, full_objective, chunk, shuffle, shuffle_seed, tol)
     mass = n if w is None else float(w.sum())
     run = FitRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk, mass)
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
@@ -187,11 +187,11 @@ def fit(
         blas_threads(threads, n if full else batch_size, hooks.n_params) as run.threads,
     ):
         if opt.owns_loop:
-            return run.whole(opt, data, tol)
+            return run.whole(opt, full_objective, tol)
         if full:
-            batches = _batches.full_batches(data, mass, model, w, masks, loss)
-        elif data.held_elsewhere:  # data held elsewhere stream their own
-            batches = data.mini_batches(batch_size, shuffle, shuffle_seed)
+            batches = _batches.full_batches(full_objective, mass, model, w, masks, loss)
+        elif full_objective.held_elsewhere:  # data held elsewhere stream their own batches
+            batches = full_objective.mini_batches(batch_size, shuffle, shuffle_seed)
         else:
             batches = _batches.mini_batches(
                 model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks
@@ -200,7 +200,7 @@ def fit(
 
 
 def _check_combination(
-    name: str, opt: Optimizer, data: BatchObjective, backend: str, w: Any, masks: Any
+    name: str, opt: Optimizer, full_objective: BatchObjective, backend: str, w: Any, masks: Any
 ) -> None:
     """Refuse what the optimizer or where the data live cannot do with weights or dropout."""
     if masks is not None and opt.owns_loop:
@@ -210,12 +210,12 @@ def _check_combination(
         )
     if w is None and masks is None:
         return
-    if not data.on_host:
+    if not full_objective.on_host:
         raise ValueError(
             "sample_weight and dropout are not supported on the "
             f"{backend!r} backend yet: train on 'numpy'"
         )
-    if data.held_elsewhere:
+    if full_objective.held_elsewhere:
         raise ValueError(
             "sample_weight and dropout are not supported on data held elsewhere (Dask shards) yet"
         )
