@@ -104,7 +104,9 @@ def mini_batches(
                 B = order[start:stop]
                 Xb, Yb = X[B], Y[B]
             if plain:
-                objective = as_batch_objective(model.objective(Xb, Yb, loss, check=False))
+                objective = model.objective(Xb, Yb, loss, check=False)
+                if not isinstance(objective, BatchObjective):  # inline: the hot path
+                    objective = as_batch_objective(objective)
                 yield objective, stop - start, stop == n
                 continue
             wb = None if w is None else w[B]

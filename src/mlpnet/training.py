@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -219,19 +219,12 @@ def _check_combination(
         )
 
 
-class Step(NamedTuple):
-    """What one optimizer step reports to the epoch: the same record from either step path."""
-
-    J: float
-    """J on the batch at θ before the step."""
-    lr: float | None
-    """γ_k where it varies, else None."""
-    accuracy: float
-    """The batch's accuracy (classification; 0 otherwise), from the evaluation's output."""
-    norms: tuple[float, ...] | None
-    """(‖∇J‖, ‖∇_1 J‖, …) when the step reports them (the last batch of an epoch)."""
-    stepped: bool
-    """False when ‖∇J‖ ≤ tol stopped the epoch before the update."""
+Step = tuple[float, "float | None", float, "tuple[float, ...] | None", bool]
+"""What one optimizer step reports to the epoch, the same from either step path (a plain tuple:
+this is the hot loop): J on the batch at θ before the step; γ_k where it varies, else None; the
+batch's accuracy (classification; 0 otherwise); (‖∇J‖, ‖∇_1 J‖, …) when the step reports them
+(the last batch of an epoch), else None; False when ‖∇J‖ ≤ tol stopped the epoch before the
+update."""
 
 
 class FitRun(EpochBook):
@@ -249,7 +242,9 @@ class FitRun(EpochBook):
         # the fused path alternates two buffers (one copy per step); others need only `backup`
         self.spare = theta.copy() if fused else self.backup
         self.stepping = False
+        self.record_lr = opt.varying  # read once: the fused step records γ_k only if it varies
         step_loss, lrs = history.step_loss.append, history.lr.append
+        fused_step, plain_step = self._fused_step, self._plain_step  # the hot loop's lookups
         self._begin()
         try:
             for epoch in range(self.epochs):
@@ -258,19 +253,20 @@ class FitRun(EpochBook):
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
                     if fused and not last and objective.can_descend:
-                        done = self._fused_step(opt, objective, epoch)
+                        done = fused_step(opt, objective, epoch)
                     else:
-                        done = self._plain_step(opt, objective, epoch, last, tol)
-                    hits += done.accuracy * size
-                    if done.norms is not None:
-                        norms = done.norms
-                    if not done.stepped:  # ‖∇J‖ ≤ tol: stop before the update
-                        total, reached_tol = done.J * size, True
+                        done = plain_step(opt, objective, epoch, last, tol)
+                    J, lr, accuracy, step_norms, stepped = done
+                    hits += accuracy * size
+                    if step_norms is not None:
+                        norms = step_norms
+                    if not stepped:  # ‖∇J‖ ≤ tol: stop before the update
+                        total, reached_tol = J * size, True
                         break
-                    step_loss(done.J)
-                    if done.lr is not None:
-                        lrs(done.lr)
-                    total += done.J * size
+                    step_loss(J)
+                    if lr is not None:
+                        lrs(lr)
+                    total += J * size
                 n = self.mass
                 reason = self._end_epoch(epoch, total / n, norms, hits / n)
                 if reached_tol or reason:
@@ -297,7 +293,7 @@ class FitRun(EpochBook):
         if not math.isfinite(J):
             np.copyto(theta, self.spare)
             raise self._diverged(epoch, J)
-        return Step(J, lr if opt.varying else None, self._batch_accuracy(objective), None, True)
+        return J, lr if self.record_lr else None, self._batch_accuracy(objective), None, True
 
     def _plain_step(
         self, opt: Optimizer, objective: BatchObjective, epoch: int, last: bool, tol: float | None
@@ -319,12 +315,12 @@ class FitRun(EpochBook):
         accuracy = self._batch_accuracy(objective)  # before the step: line searches move it
         norms = self._grad_norms(grad) if last and grad is not None else None
         if tol is not None and norms is not None and norms[0] <= tol:
-            return Step(J, None, accuracy, norms, False)
+            return J, None, accuracy, norms, False
         np.copyto(self.backup, theta)
         self.stepping = True
         lr = opt.step(theta, J, grad, objective)
         self.stepping = False
-        return Step(J, None if lr is None else float(lr), accuracy, norms, True)
+        return J, None if lr is None else float(lr), accuracy, norms, True
 
     def whole(self, opt: Optimizer, objective: BatchObjective, tol: float | None) -> History:
         """Run an optimizer that has its own loop (L-BFGS), one epoch per iteration."""
