@@ -84,8 +84,12 @@ class Dense:
         """Whether the user gave this layer parameters that a network must keep."""
         return self._assigned or bool(np.any(self._W) or np.any(self._b))
 
-    def _bind(self, W: Array, b: Array, keep: bool) -> None:
-        """Make W and b views into a network's θ; copy the current values in when `keep`."""
+    def bind(self, W: Array, b: Array, keep: bool) -> None:
+        """Make W and b views into a network's θ; copy the current values in when `keep`.
+
+        Called by `mlpnet.Network` when it lays out θ (eq. 6.17), so that ``layer.W`` and
+        ``layer.b`` stay views into ``net.params``.
+        """
         if keep:
             W[...] = self._W
             b[...] = self._b

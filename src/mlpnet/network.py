@@ -122,7 +122,7 @@ class Network:
         rng = np.random.default_rng(seed)
         for layer, (W, b) in zip(self.layers, self._views, strict=True):
             keep = layer.has_parameters
-            layer._bind(W, b, keep)
+            layer.bind(W, b, keep)
             if not keep:
                 _initialise(layer, layer.init if layer.init is not None else init, rng)
         self._acts = [layer.activation for layer in self.layers]
