@@ -207,10 +207,10 @@ class SklearnRules(Callback):
     For L-BFGS (``stopping=False``) only the bookkeeping runs, plus the ``max_fun`` limit on
     objective evaluations.
 
-    The rule reads and writes the estimator's public fitted attributes only; what scikit-learn
-    keeps private comes in as arguments and goes back as attributes of the rule: the loss, the
-    ``validate(objective, y, w) -> (score, loss)`` routine, the ``best_theta`` buffer the best
-    θ is copied into, and ``no_improvement_count`` (continued across ``partial_fit`` calls).
+    The rule writes the estimator's public fitted attributes and its best-θ buffer; the rest of
+    what scikit-learn keeps private comes in as arguments and goes back as attributes of the rule:
+    the loss, the ``validate(objective, y, w) -> (score, loss)`` routine and
+    ``no_improvement_count`` (continued across ``partial_fit`` calls).
     """
 
     def __init__(
@@ -224,12 +224,11 @@ class SklearnRules(Callback):
         *,
         loss: Any = None,
         validate: Any = None,
-        best_theta: Array | None = None,
         no_improvement_count: int = 0,
     ) -> None:
         self.est, self.model, self.n_samples = est, model, n_samples
         self.validation, self.step_size, self.stopping = validation, step_size, stopping
-        self.validate, self.best_theta = validate, best_theta
+        self.validate = validate
         self.no_improvement_count = no_improvement_count
         self.converged = False
         self.max_fun_reached = False
@@ -293,7 +292,7 @@ class SklearnRules(Callback):
             est.best_validation_score_ = max(est.best_validation_score_, score)
             est.best_validation_loss_ = min(est.best_validation_loss_, loss)
             if best:
-                np.copyto(self.best_theta, self.model.params)
+                est._best_theta[...] = self.model.params  # also on a backend's device
         else:
             last = est.loss_curve_[-1]
             if not last <= est.best_loss_ - est.tol:

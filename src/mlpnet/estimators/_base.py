@@ -194,6 +194,23 @@ class BaseMLP(BaseEstimator):
             raise AttributeError(f"This {type(self).__name__} instance is not fitted yet")
         return net
 
+    # -- pickling: a Network's layers are views into θ, which pickle would turn into copies ------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        net = state.pop("_net", None)
+        if net is not None:
+            state["_net_theta"] = net.params.copy()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        theta = state.pop("_net_theta", None)
+        super().__setstate__(state)
+        if theta is not None:
+            self._net = self._build_network(**self._net_recipe)
+            self._net.params = theta
+
     # -- fitting -------------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
@@ -442,7 +459,6 @@ class BaseMLP(BaseEstimator):
             self._step_size,
             loss=self._loss_fn,
             validate=self._validate,
-            best_theta=self._best_theta,
             no_improvement_count=self._no_improvement_count,
         )
         self.n_iter_ = 0
