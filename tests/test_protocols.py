@@ -81,6 +81,30 @@ def test_a_foreign_objective_gets_the_defaults():
     ).can_descend
 
 
+def test_a_foreign_objective_keeps_the_hooks_it_has():
+    class Sharded:
+        on_host, held_elsewhere, accuracy = False, True, 0.75
+
+        def __call__(self, theta):
+            return 0.0, theta
+
+        def value(self, theta):
+            return 0.0
+
+        def release(self):
+            self.released = True
+
+        def mini_batches(self, batch_size, shuffle, seed):
+            return ("batches", batch_size)
+
+    inner = Sharded()
+    wrapped = as_batch_objective(inner)
+    assert not wrapped.on_host and wrapped.held_elsewhere and wrapped.accuracy == 0.75
+    assert wrapped.mini_batches(5, False, 0) == ("batches", 5) and not wrapped.can_descend
+    wrapped.release()
+    assert inner.released
+
+
 def test_model_hooks_fill_in_what_a_trainable_leaves_out():
     class Minimal:
         params = np.zeros(3)

@@ -7,6 +7,7 @@ never its class.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
@@ -126,11 +127,21 @@ class BatchObjective:
 
 
 class _Foreign(BatchObjective):
-    """A user's objective (``__call__`` and ``value`` only) with the defaults of the others."""
+    """An objective of another class: the hooks it has, the defaults for those it lacks.
+
+    Read once here, so that the fit loop itself never probes; ``output`` and ``accuracy`` are
+    read at each use (they change with every evaluation).
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.X, self.Y = getattr(inner, "X", None), getattr(inner, "Y", None)
+        self.on_host = getattr(inner, "on_host", True) is not False
+        self.held_elsewhere = bool(getattr(inner, "held_elsewhere", False))
+        self.can_descend = callable(getattr(inner, "descend", None))
+        for hook in ("descend", "release", "mini_batches"):
+            if callable(getattr(inner, hook, None)):
+                setattr(self, hook, getattr(inner, hook))
 
     def __call__(self, theta: Array) -> tuple[float, Array]:
         return self.inner(theta)
@@ -141,6 +152,10 @@ class _Foreign(BatchObjective):
     @property  # type: ignore[override]
     def output(self) -> Any:
         return getattr(self.inner, "output", None)
+
+    @property  # type: ignore[override]
+    def accuracy(self) -> float:
+        return float(getattr(self.inner, "accuracy", math.nan))
 
 
 def as_batch_objective(objective: Any) -> BatchObjective:
@@ -187,8 +202,9 @@ class ModelHooks(NamedTuple):
 
 def model_hooks(model: Trainable) -> ModelHooks:
     """What `model` offers beyond the `Trainable` protocol, defaults filled in, read once."""
+    n_params = getattr(model, "n_params", None)
     return ModelHooks(
-        n_params=getattr(model, "n_params", None) or len(model.params),
+        n_params=int(model.params.shape[0]) if n_params is None else n_params,  # array-API: no len
         layer_slices=tuple(getattr(model, "layer_slices", ())),
         dropout_rates=tuple(getattr(model, "dropout_rates", ())),
         dropout_masks=getattr(model, "dropout_masks", None),

@@ -113,6 +113,11 @@ class Penalized:
         """θ of the network (live)."""
         return self.net.params
 
+    @property
+    def array_backend(self) -> Any:
+        """The network's `mlpnet.backends.Backend` (what the device fit loop asks its model for)."""
+        return self.net.array_backend
+
     def objective(
         self,
         X: Any,
