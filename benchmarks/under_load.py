@@ -38,7 +38,7 @@ BUSY_LOOP = "while True: pass"
 
 def epoch_timer(kind, threads, X, y, batch):
     """A function running one epoch of `kind` ("mlpnet" or "pytorch"), and its thread count."""
-    layers = bench._initial_layers()
+    layers = bench.initial_layers()
     if kind == "mlpnet":
         net = mlpnet.Network(bench.SIZES, activation="relu", seed=0)
 

@@ -22,7 +22,7 @@ def test_numpy_floor_matches_mlpnet_step():
     import mlpnet
 
     X, y = bench.synthetic(100)
-    layers = bench._initial_layers()
+    layers = bench.initial_layers()
     net = mlpnet.Network(bench.SIZES, activation="relu", seed=0)
     bench.numpy_epoch(layers, X, y, 100, 0.5)
     bench.mlpnet_epoch(net, X, y, 100, 0.5)

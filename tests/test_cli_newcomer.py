@@ -110,7 +110,7 @@ def test_bench_titles_give_the_sizes_actually_run(monkeypatch):
         seen.append(n)
         return real(50, seed)  # run on 50 rows: only the size asked for matters here
 
-    monkeypatch.setattr(bench, "synthetic", recording)
+    monkeypatch.setattr(bench.cases, "synthetic", recording)  # where the benchmarks look it up
     result = invoke("bench --quick --only minibatch --repeats 1 --threads 1")
     assert result.exit_code == 0, result.stderr
     assert seen == [bench.size("minibatch", quick=True)] == [12_000]

@@ -5,13 +5,22 @@ Inside the library data are trusted; these checks run once, before any arithmeti
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from ._types import Array
 
-__all__ = ["check_X", "check_Y", "check_finite"]
+__all__ = [
+    "check_X",
+    "check_Y",
+    "check_count",
+    "check_finite",
+    "check_in_range",
+    "check_positive",
+]
 
 
 def check_finite(A: np.ndarray, name: str) -> None:
@@ -132,3 +141,42 @@ def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
             + (f" (and {more} more outside)" if more else "")
         )
     return labels
+
+
+# -- hyper-parameters, refused where they are given (PyTorch's habit: in __init__) ------------
+
+
+def check_positive(name: str, value: Any) -> float:
+    """Return ``value`` as a float, refusing anything but a finite number > 0."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def check_in_range(
+    name: str,
+    value: Any,
+    low: float,
+    high: float,
+    *,
+    closed_low: bool = True,
+    closed_high: bool = False,
+) -> float:
+    """Return ``value`` as a float in the interval from ``low`` to ``high``, else refuse it."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and (low <= value if closed_low else low < value)
+    ok = ok and (value <= high if closed_high else value < high)
+    if not ok:
+        interval = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return float(value)
+
+
+def check_count(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int ≥ ``minimum`` (1 or 0), refusing anything else."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
+    return int(value)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from ._types import BatchObjective
 from .losses import is_matched
 
 __all__ = ["XpObjective", "backward", "forward", "loss_and_delta", "xp_activation"]
@@ -189,7 +190,7 @@ def backward(
 
 
 # ---------------------------------------------------------------- J(θ) on fixed data
-class XpObjective:
+class XpObjective(BatchObjective):
     """`mlpnet.network.Objective` for a backend network: J and ∇J stay on the device.
 
     ``objective(θ)`` → ``(J, ∇J)`` with J a 0-d array and ∇J the network's reused buffer;
@@ -204,26 +205,26 @@ class XpObjective:
 
     def _params(self, theta: Any) -> list[tuple[Any, Any]]:
         net = self.net
-        if theta is not net._theta:
+        if theta is not net.params:
             from .backends import asarray
 
-            theta = asarray(theta, net._backend, net.dtype)
-            if theta.shape != net._theta.shape:
+            theta = asarray(theta, net.array_backend, net.dtype)
+            if theta.shape != net.params.shape:
                 raise ValueError(f"expected {net.n_params} parameters, got shape {theta.shape}")
-        return views(net._backend.xp, theta, net.sizes)
+        return views(net.array_backend.xp, theta, net.sizes)
 
     def __call__(self, theta: Any) -> tuple[Any, Any]:
         net = self.net
-        xp, acts = net._backend.xp, net._xp_acts
+        xp, acts = net.array_backend.xp, net._xp_acts
         params = self._params(theta)
         Qs, Zs = forward(xp, params, acts, self.X)
         J, delta = loss_and_delta(xp, self.loss, acts[-1], Zs[-1], Qs[-1], self.Y)
         self.output = Qs[-1]
-        return J, backward(xp, params, acts, Qs, Zs, delta, net._grad)
+        return J, backward(xp, params, acts, Qs, Zs, delta, net.gradient_buffer[0])
 
     def value(self, theta: Any) -> Any:
         net = self.net
-        xp, acts = net._backend.xp, net._xp_acts
+        xp, acts = net.array_backend.xp, net._xp_acts
         Qs, Zs = forward(xp, self._params(theta), acts, self.X)
         self.output = Qs[-1]
         return xp.mean(_per_sample_loss(xp, self.loss, acts[-1], Zs[-1], Qs[-1], self.Y))

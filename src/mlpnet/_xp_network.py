@@ -32,7 +32,7 @@ def attach(net: Any, backend: Backend) -> None:
     net._views = engine.views(xp, theta, net.sizes)
     net._grad_views = engine.views(xp, net._grad, net.sizes)
     for layer, (W, b) in zip(net.layers, net._views, strict=True):
-        layer._bind(W, b, False)
+        layer.bind(W, b, False)
 
 
 def set_params(net: Any, theta: Any) -> None:

@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from ._types import as_batch_objective
 from .backends import asarray, to_numpy
 from .history import History
 from .optim.adam import Adam, AdamState, adam_update
-from .optim.line_search import _LineSearch
+from .optim.line_search import LineSearch
 from .optim.random_search import RandomSearch, RandomSearchState
 from .optim.sgd import SGD, SGDState, sgd_update
-from .training import _Run
+from .training import FitRun
 
 __all__ = ["DeviceRun", "device_step"]
 
@@ -44,14 +45,14 @@ def device_step(opt: Any, xp: Any) -> Any:
 
         def sgd(theta: Any, J: Any, grad: Any, objective: Any) -> float | None:
             k, velocity = opt.state
-            lr = float(opt._schedule(k))
+            lr = float(opt.learning_rate(k))
             if opt.momentum and velocity is None:
                 velocity = xp.zeros_like(theta)
             step, opt.state = sgd_update(
                 grad, SGDState(k, velocity), lr, opt.momentum, opt.nesterov
             )
             theta += step
-            return lr if opt._varying else None
+            return lr if opt.varying else None
 
         return sgd
     if isinstance(opt, Adam) and type(opt).step is Adam.step:
@@ -60,15 +61,15 @@ def device_step(opt: Any, xp: Any) -> Any:
             t, m, v = opt.state
             if m is None:
                 m, v = xp.zeros_like(theta), xp.zeros_like(theta)
-            lr = float(opt._schedule(t))
+            lr = float(opt.learning_rate(t))
             step, opt.state = adam_update(
                 grad, AdamState(t, m, v), lr, opt.beta1, opt.beta2, opt.eps
             )
             theta += step
-            return lr if opt._varying else None
+            return lr if opt.varying else None
 
         return adam
-    if isinstance(opt, _LineSearch) and type(opt).step is _LineSearch.step:
+    if isinstance(opt, LineSearch) and type(opt).step is LineSearch.step:
 
         def line_search(theta: Any, J: Any, grad: Any, objective: Any) -> float:
             d = xp.asarray(grad, copy=True)  # the objective reuses its gradient buffer
@@ -76,7 +77,7 @@ def device_step(opt: Any, xp: Any) -> Any:
             def value_at(t: float) -> float:  # J(θ − t∇J); SciPy may pass a NumPy float
                 return float(objective.value(theta - float(t) * d))
 
-            t = float(opt._step_size(float(J), float(xp.sum(d * d)), value_at))
+            t = float(opt.step_size(float(J), float(xp.sum(d * d)), value_at))
             if t > 0.0:
                 theta[...] = theta - t * d  # bit for bit the point evaluated at t
             return t
@@ -87,7 +88,7 @@ def device_step(opt: Any, xp: Any) -> Any:
         def random_search(theta: Any, J: Any, grad: Any, objective: Any) -> None:
             k, accepted, rng = opt.state
             xi = rng.standard_normal(size=tuple(theta.shape), dtype=np.dtype(theta_dtype(theta)))
-            trial = asarray(xi, objective.net._backend) * opt.scale + theta
+            trial = asarray(xi, objective.net.array_backend) * opt.scale + theta
             better = bool(objective.value(trial) < J)
             if better:
                 theta[...] = trial
@@ -114,21 +115,21 @@ def hits(xp: Any, Yhat: Any, Y: Any, loss: Any) -> Any:
     return xp.sum(xp.astype(right, Yhat.dtype))
 
 
-class DeviceRun(_Run):
-    """`mlpnet.training._Run` for a backend network: one read per epoch instead of per step."""
+class DeviceRun(FitRun):
+    """`mlpnet.training.FitRun` for a backend network: one read per epoch instead of per step."""
 
     def train(
         self, opt: Any, data: Any, batch_size: int | None, shuffle: bool, seed: Any, tol: Any
     ) -> History:
         """Run `opt` for the epochs; full batch when `batch_size` is None."""
-        if callable(getattr(opt, "run", None)):
+        if opt.owns_loop:
             return self._whole_on_host(opt, data, tol)
         batches = self._batches(data, batch_size, shuffle, seed)
         return self._steps(opt, batches, tol if batch_size is None else None)
 
     # -- batches on the device ----------------------------------------------------------------
     def _batches(self, data: Any, batch_size: int | None, shuffle: bool, seed: Any) -> Any:
-        model, xp = self.model, self.model._backend.xp
+        model, xp = self.model, self.model.array_backend.xp
         X, Y, n = data.X, data.Y, data.X.shape[0]
         rng = np.random.default_rng(seed)
 
@@ -136,7 +137,7 @@ class DeviceRun(_Run):
             if batch_size is None:
                 yield data, n, True
                 return
-            order = asarray(rng.permutation(n), model._backend) if shuffle else None
+            order = asarray(rng.permutation(n), model.array_backend) if shuffle else None
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 if order is None:
@@ -150,9 +151,9 @@ class DeviceRun(_Run):
 
     # -- the step loop ------------------------------------------------------------------------
     def _steps(self, opt: Any, batches: Any, tol: float | None) -> History:
-        theta, history, xp = self.theta, self.history, self.model._backend.xp
+        theta, history, xp = self.theta, self.history, self.model.array_backend.xp
         step = device_step(opt, xp)
-        uses_gradient = getattr(opt, "uses_gradient", True)
+        uses_gradient = opt.uses_gradient
         n = self.X.shape[0]
         self._begin()
         try:
@@ -207,7 +208,7 @@ class DeviceRun(_Run):
 
         host_objective.value = lambda theta: float(data.value(theta))  # type: ignore[attr-defined]
         try:
-            return self.whole(opt, host_objective, tol)  # type: ignore[arg-type]
+            return self.whole(opt, as_batch_objective(host_objective), tol)
         finally:
             self.theta = device_theta  # moved at every epoch end (`_end_epoch`)
 
@@ -216,22 +217,22 @@ class DeviceRun(_Run):
     ) -> str | None:
         device_theta = self.model.params
         if self.theta is not device_theta:  # L-BFGS on the host: callbacks see the device θ
-            device_theta[...] = asarray(self.theta, self.model._backend)
+            device_theta[...] = asarray(self.theta, self.model.array_backend)
         return super()._end_epoch(epoch, loss, norms, train_accuracy)
 
     # -- per-epoch figures, computed on the device ----------------------------------------------
     def _grad_norms(self, grad: Any) -> tuple[float, ...]:
         if isinstance(grad, np.ndarray):  # L-BFGS's, on the host
             return super()._grad_norms(grad)
-        xp = self.model._backend.xp
+        xp = self.model.array_backend.xp
         squares = [xp.sum(grad * grad)] + [xp.sum(grad[s] * grad[s]) for s in self.slices]
         return tuple(float(v) for v in np.sqrt(to_numpy(xp.stack(squares)).astype(np.float64)))
 
     def _accuracy(self, X: Any, Y: Any, objective: Any = None) -> float:
-        output = getattr(objective, "output", None)
+        output = None if objective is None else objective.output
         if output is None:
             output = self.model.predict(X)
-        return float(hits(self.model._backend.xp, output, Y, self.loss)) / X.shape[0]
+        return float(hits(self.model.array_backend.xp, output, Y, self.loss)) / X.shape[0]
 
     def _validate(self) -> tuple[float, float]:
         total, right, n = 0.0, 0.0, self.val_XY[0].shape[0]

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_count, check_in_range
 from ._types import Array, Trainable
 from .history import EpochLogs, History
-from .schedules import _check_count, _check_in_range
 
 __all__ = ["Callback", "EarlyStopping"]
 
@@ -80,8 +80,8 @@ class EarlyStopping(Callback):
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor = monitor
-        self.patience = _check_count("patience", patience)
-        self.min_delta = _check_in_range("min_delta", min_delta, 0.0, math.inf)
+        self.patience = check_count("patience", patience)
+        self.min_delta = check_in_range("min_delta", min_delta, 0.0, math.inf)
         self.mode = mode
         self.restore_best = bool(restore_best)
         self._sign = -1.0 if mode == "max" or (mode == "auto" and "accuracy" in monitor) else 1.0

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._checks import check_count
 from ._types import Trainable
 from .backends import backend_of_array, to_numpy
 from .callbacks import Callback
@@ -100,10 +101,8 @@ class Checkpoint(Callback):
         meta: dict[str, Any] | None = None,
         history: dict[str, list[float]] | None = None,
     ) -> None:
-        if not _is_count(every) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        if not _is_count(initial_epoch) or initial_epoch < 0:
-            raise ValueError(f"initial_epoch must be a non-negative integer, got {initial_epoch!r}")
+        every = check_count("every", every)
+        initial_epoch = check_count("initial_epoch", initial_epoch, minimum=0)
         folder = Path(path).parent
         if not folder.is_dir():
             raise FileNotFoundError(f"cannot write checkpoint {path}: no folder {folder}")

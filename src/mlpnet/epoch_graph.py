@@ -25,7 +25,7 @@ from . import _xp_engine as engine
 from ._xp_network import check_data
 from .errors import TrainingDiverged
 from .history import EpochLogs, History
-from .losses import get_loss
+from .losses import check_pairing, get_loss
 
 __all__ = ["EpochGraph"]
 
@@ -88,7 +88,7 @@ class EpochGraph:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         self.net, self.lr, self.loss = net, float(lr), get_loss(loss)
-        net._loss_for(self.loss)  # the pairing check
+        check_pairing(self.loss, net.activations[-1])
         self._labels = len(getattr(Y, "shape", ())) == 1  # one-hot rows: Σ_k y_k = 1
         self.X, self.Y = check_data(net, X, Y, self.loss)
         self.n = self.X.shape[0]
@@ -118,19 +118,19 @@ class EpochGraph:
 
     def _step(self, i: int) -> None:
         """Step i of the epoch: J and ∇J on batch i, then θ ← θ − γ∇J, in place (graph-safe)."""
-        net, xp = self.net, self.net._backend.xp
+        net, xp = self.net, self.net.array_backend.xp
         rows = slice(i * self.batch_size, min((i + 1) * self.batch_size, self.n))
         if self.fused:
             Xb, Yb = self._Xs[rows], self._Ys[rows]
             self.losses[i] = _fused_step(net, Xb, Yb, self.lr, self._labels)
             return
-        params = engine.views(xp, net._theta, net.sizes)
+        params = engine.views(xp, net.params, net.sizes)
         Qs, Zs = engine.forward(xp, params, net._xp_acts, self._Xs[rows])
         J, delta = engine.loss_and_delta(
             xp, self.loss, net._xp_acts[-1], Zs[-1], Qs[-1], self._Ys[rows]
         )
-        grad = engine.backward(xp, params, net._xp_acts, Qs, Zs, delta, net._grad)
-        net._theta.sub_(grad, alpha=self.lr)
+        grad = engine.backward(xp, params, net._xp_acts, Qs, Zs, delta, net.gradient_buffer[0])
+        net.params.sub_(grad, alpha=self.lr)
         self.losses[i] = J
 
     def _body(self) -> None:
@@ -151,14 +151,14 @@ class EpochGraph:
         """Warm up on a side stream (θ restored after), then capture one epoch as a CUDA graph."""
         import torch
 
-        theta0 = self.net._theta.clone()
+        theta0 = self.net.params.clone()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for i in range(min(3, self.steps)):
                 self._step(i)
         torch.cuda.current_stream().wait_stream(side)
-        self.net._theta.copy_(theta0)
+        self.net.params.copy_(theta0)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             self._body()
@@ -185,11 +185,11 @@ class EpochGraph:
         """
         history, began = History(), time.perf_counter()
         for e in range(int(epochs)):
-            start = self.net._theta.clone()
+            start = self.net.params.clone()
             mean = self.epoch()
             steps = self.losses.double().cpu().numpy()  # the one read of the epoch
             if not math.isfinite(float(mean)) or not all(map(math.isfinite, steps)):
-                self.net._theta.copy_(start)
+                self.net.params.copy_(start)
                 history.stop_reason = "diverged"
                 raise TrainingDiverged(
                     f"training diverged in epoch {e}: loss {float(mean)}", history
@@ -224,7 +224,7 @@ def _fused_step(net: Any, X: Any, Y: Any, lr: float, one_hot: bool = False) -> A
     """
     import torch
 
-    params, grads, acts = net._views, net._grad_views, net._xp_acts
+    params, (_, grads), acts = net.layer_params(net.params), net.gradient_buffer, net._xp_acts
     Qs, Zs = [X], []
     for (W, b), act in zip(params[:-1], acts[:-1], strict=True):
         Z = torch.addmm(b, Qs[-1], W.T)
@@ -252,5 +252,5 @@ def _fused_step(net: Any, X: Any, Y: Any, lr: float, one_hot: bool = False) -> A
                 delta.mul_(1.0 - Q * Q)
             elif name == "sigmoid":
                 delta.mul_(Q * (1.0 - Q))
-    net._theta.sub_(net._grad, alpha=lr)
+    net.params.sub_(net.gradient_buffer[0], alpha=lr)
     return J

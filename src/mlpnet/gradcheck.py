@@ -154,8 +154,9 @@ def jacobian(net: Any, X: ArrayLike) -> Array:
     (n_L backward passes), in float64.
     """
     net = _float64_copy(net)
-    X, one = check_X(X, net.sizes[0], np.float64)
-    params, acts = net._views, net._acts
+    X, single = check_X(X, net.sizes[0], np.float64)
+    params = [(layer.W, layer.b) for layer in net.layers]  # views into θ (eq. 6.17)
+    acts = [layer.activation for layer in net.layers]
     cache = backprop.forward(params, acts, X)
     n, m = X.shape[0], net.sizes[-1]
     J = np.empty((n, m, net.sizes[0]))
@@ -164,7 +165,7 @@ def jacobian(net: Any, X: ArrayLike) -> Array:
         E[:, k] = 1.0
         delta = acts[-1].backprop(cache.Z[-1], cache.Q[-1], E)
         J[:, k, :] = backprop.input_gradient(params, acts, cache, delta)
-    return J[0] if one else J
+    return J[0] if single else J
 
 
 def hessian(net: Any, X: ArrayLike, Y: ArrayLike, loss: Any, eps: float = 1e-5) -> Array:

@@ -214,13 +214,14 @@ class History:
         ax.legend()
 
     def _draw_grad_norm(self, ax: Any) -> None:
-        epochs = range(1, self.epochs + 1)
-        ax.plot(epochs, self.grad_norm, lw=2, label="‖∇J‖")
-        for layer, norms in enumerate(zip(*self.layer_grad_norm, strict=True)):
-            ax.plot(epochs, norms, lw=1, label=f"layer {layer + 1}")
-        ax.set_yscale("log")
-        ax.set(xlabel="epoch", title="gradient norm")
-        ax.legend()
+        from .plots import plot_grad_norms  # the one drawing of per-layer norms (vanishing ∇)
+
+        layers = len(self.layer_grad_norm[0]) if self.layer_grad_norm else 0
+        per_layer = self.layer_grad_norm or [[]] * self.epochs
+        columns = [[g, *norms] for g, norms in zip(self.grad_norm, per_layer, strict=True)]
+        labels = ["‖∇J‖"] + [f"layer {l + 1}" for l in range(layers)]
+        plot_grad_norms(columns, ax=ax, labels=labels)
+        ax.set(title="gradient norm")
 
     def _draw_lr(self, ax: Any) -> None:
         ax.plot(range(len(self.lr)), self.lr)

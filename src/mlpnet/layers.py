@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import check_count
 from ._sampling import check_dropout
 from ._types import Array
 from .activations import get_activation
@@ -47,10 +48,7 @@ class Dense:
         init: Any = None,
         dropout: float = 0.0,
     ):
-        for name, value in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in, self.n_out = check_count("n_in", n_in), check_count("n_out", n_out)
         self.activation = get_activation(activation)
         if init is not None:
             get_initializer(init)  # refuse a bad name now, not when the network is built
@@ -86,8 +84,12 @@ class Dense:
         """Whether the user gave this layer parameters that a network must keep."""
         return self._assigned or bool(np.any(self._W) or np.any(self._b))
 
-    def _bind(self, W: Array, b: Array, keep: bool) -> None:
-        """Make W and b views into a network's θ; copy the current values in when `keep`."""
+    def bind(self, W: Array, b: Array, keep: bool) -> None:
+        """Make W and b views into a network's θ; copy the current values in when `keep`.
+
+        Called by `mlpnet.Network` when it lays out θ (eq. 6.17), so that ``layer.W`` and
+        ``layer.b`` stay views into ``net.params``.
+        """
         if keep:
             W[...] = self._W
             b[...] = self._b

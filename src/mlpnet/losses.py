@@ -25,6 +25,8 @@ from .activations import softmax
 
 __all__ = [
     "LOSSES",
+    "LOSS_FOR_OUTPUT",
+    "OUTPUT_FOR_LOSS",
     "BinaryCrossEntropy",
     "CrossEntropy",
     "HalfSquaredError",
@@ -224,6 +226,14 @@ LOSSES = {
     )
 }
 """Name → loss class."""
+
+OUTPUT_FOR_LOSS = {name: cls.pairs_with or "identity" for name, cls in LOSSES.items()}
+"""Loss name → the output activation it is trained with: its ``pairs_with``, else identity."""
+
+LOSS_FOR_OUTPUT = {
+    cls.pairs_with: name for name, cls in LOSSES.items() if cls.pairs_with not in (None, "identity")
+}
+"""Output activation → the loss it pairs with, where that is unambiguous (sigmoid, softmax)."""
 
 
 def get_loss(loss: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,6 +21,11 @@ from .backends import NUMPY, Backend, get_backend, to_numpy
 from .initializers import get_initializer
 from .layers import Dense
 from .losses import check_pairing, get_loss
+from .objective import NetworkObjective
+
+if TYPE_CHECKING:
+    from .callbacks import Callback
+    from .history import History
 
 __all__ = ["Network", "load"]
 
@@ -117,7 +122,7 @@ class Network:
         rng = np.random.default_rng(seed)
         for layer, (W, b) in zip(self.layers, self._views, strict=True):
             keep = layer.has_parameters
-            layer._bind(W, b, keep)
+            layer.bind(W, b, keep)
             if not keep:
                 _initialise(layer, layer.init if layer.init is not None else init, rng)
         self._acts = [layer.activation for layer in self.layers]
@@ -183,6 +188,24 @@ class Network:
     def device(self) -> Any:
         """The backend's device (None for NumPy and array_api_strict)."""
         return self._backend.device
+
+    @property
+    def activations(self) -> list[Any]:
+        """ψ_1, …, ψ_L: each layer's activation."""
+        return self._acts
+
+    @property
+    def gradient_buffer(self) -> tuple[Array, list[tuple[Array, Array]]]:
+        """The reused ∇θ buffer and its (∇W_l, ∇b_l) views, laid out like θ (eq. 6.17).
+
+        Objectives write ∇J into it (no allocation per step); copy what must be kept.
+        """
+        return self._grad, self._grad_views
+
+    @property
+    def array_backend(self) -> Backend:
+        """The `mlpnet.backends.Backend` of θ: its namespace ``xp``, device and moves."""
+        return self._backend
 
     def copy(self, dtype: Any = None) -> Network:
         """An independent network with the same architecture, θ and backend (optionally cast)."""
@@ -331,8 +354,8 @@ class Network:
         check: bool = True,
         sample_weight: ArrayLike | None = None,
         masks: Sequence[Array | None] | None = None,
-    ) -> Objective:
-        """J on the data (X, Y) as a function of θ, for optimizers (see `Objective`).
+    ) -> NetworkObjective:
+        """J on the data (X, Y) as a function of θ, for optimizers (see `NetworkObjective`).
 
         With ``check=False`` the inputs are trusted as they are (the fit loop validates the whole
         data set once, then builds one objective per mini-batch). `sample_weight` gives the
@@ -355,7 +378,7 @@ class Network:
             if masks is not None:
                 masks = self._check_masks(masks, X.shape[0])
         weights = None if sample_weight is None else normalized(np.asarray(sample_weight))
-        return Objective(self, X, Y, loss, weights, masks)
+        return NetworkObjective(self, X, Y, loss, weights, masks)
 
     def _check_masks(self, masks: Any, n: int) -> list[Array | None]:
         masks = list(masks)
@@ -378,7 +401,12 @@ class Network:
         check_pairing(loss, self._acts[-1])
         return loss
 
-    def _params_for(self, theta: Array) -> list[tuple[Array, Array]]:
+    def layer_params(self, theta: Array) -> list[tuple[Array, Array]]:
+        """(W_l, b_l) of every layer for the parameter vector `theta`: views into it (eq. 6.17).
+
+        For the network's own ``params`` these are the layers' ``W`` and ``b``; another vector of
+        the same size is viewed the same way (what an objective evaluates J at).
+        """
         if theta is self._theta:
             return self._views
         theta = np.asarray(theta, dtype=self._dtype)
@@ -387,11 +415,54 @@ class Network:
         return layer_views(theta, self.sizes)
 
     # ---------------------------------------------------------------- training and saving
-    def fit(self, X: ArrayLike, Y: ArrayLike, **kwargs: Any) -> Any:
-        """Train from the current θ; see `mlpnet.training.fit` for the arguments. → `History`."""
+    def fit(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        *,
+        loss: Any,
+        optimizer: Any = "sgd",
+        epochs: int = 10,
+        batch_size: int | str | None = None,
+        shuffle: bool = True,
+        validation_data: tuple[ArrayLike, ...] | None = None,
+        tol: float | None = None,
+        patience: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool | None = None,
+        seed: int | np.random.Generator | None = None,
+        sample_weight: ArrayLike | None = None,
+        dropout: float | None = None,
+        threads: int | str | None = "auto",
+    ) -> History:
+        """Train from the current θ on (X, Y) and return the `History`.
+
+        The arguments are those of `mlpnet.training.fit`, which documents each of them: the
+        loss, the optimizer (object or name), epochs, ``batch_size`` (None: full batch, 1:
+        online, else mini-batches), stopping by ``tol`` or ``patience``, callbacks, progress,
+        seed, sample weights, dropout and BLAS threads.
+        """
         from .training import fit
 
-        return fit(self, X, Y, **kwargs)
+        return fit(
+            self,
+            X,
+            Y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            tol=tol,
+            patience=patience,
+            callbacks=callbacks,
+            progress=progress,
+            seed=seed,
+            sample_weight=sample_weight,
+            dropout=dropout,
+            threads=threads,
+        )
 
     def spec(self) -> dict[str, Any]:
         """The architecture as JSON-able data (what `save` stores beside θ)."""
@@ -415,85 +486,8 @@ class Network:
         save_npz(path, to_numpy(self._theta), self.spec())
 
 
-class Objective:
-    """J(θ) = mean loss of a network on fixed data, as a function of θ; never mutates the network.
-
-    ``objective(theta)`` → ``(J, ∇J)`` (forward and backward pass; the gradient is the network's
-    reused buffer), ``objective.value(theta)`` → J (forward pass only). With normalised sample
-    weights ω (``weights``, Σω = 1) J = Σ ω_i ℓ_i; with dropout ``masks`` every evaluation uses the
-    same masks, so J is one deterministic function of θ (the sampled sub-network), which line
-    searches and finite differences can trust.
-
-    A line search evaluates J at trial points and then asks for the gradient at the one it accepts;
-    ``value`` therefore keeps its forward pass, and a following call at the same θ runs only the
-    backward pass. ``output`` is Ŷ of the latest evaluation, so the fit loop can score a batch
-    without a second forward pass.
-    """
-
-    def __init__(
-        self,
-        net: Network,
-        X: Array,
-        Y: Array,
-        loss: Any,
-        weights: Array | None = None,
-        masks: Sequence[Array | None] | None = None,
-    ) -> None:
-        self.net, self.X, self.Y, self.loss = net, X, Y, loss
-        self.weights, self.masks = weights, masks
-        self.output: Array | None = None
-        self._kept: tuple[Array, backprop.Cache] | None = None  # (θ, forward pass) of `value`
-
-    def __call__(self, theta: Array) -> tuple[float, Array]:
-        net = self.net
-        params = net._params_for(theta)
-        cache, J, delta = self._error(theta, params)
-        backprop.backward(params, net._acts, cache, delta, net._grad_views)
-        return J, net._grad
-
-    def descend(self, theta: Array, lr: float) -> float:
-        """J(θ), then the gradient step θ ← θ − lr ∇J(θ) in place; return J.
-
-        ∇J is linear in δ_L, so the backward pass run from lr·δ_L writes lr·∇J, and the step is a
-        single subtraction: no separate pass scaling a θ-sized array (the fit loop's fast path for
-        plain SGD). `theta` must be the network's own ``params``; it is left unchanged if J is not
-        finite.
-        """
-        net = self.net
-        if theta is not net._theta:
-            raise ValueError("descend moves the network's own params only")
-        cache, J, delta = self._error(theta, net._views)
-        if np.isfinite(J):
-            delta *= lr
-            backprop.backward(net._views, net._acts, cache, delta, net._grad_views)
-            theta -= net._grad
-        return J
-
-    def _error(self, theta: Array, params: Any) -> tuple[backprop.Cache, float, Array]:
-        """Forward pass (or the one `value` kept at this θ), J and δ_L; records `output`."""
-        net, kept, self._kept = self.net, self._kept, None
-        if kept is not None and np.array_equal(kept[0], theta):
-            cache = kept[1]
-        else:
-            cache = backprop.forward(params, net._acts, self.X, self.masks)
-        J, delta = backprop.loss_and_delta(
-            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y, self.weights
-        )
-        self.output = cache.output
-        return cache, J, delta
-
-    def release(self) -> None:
-        """Forget the forward pass kept by `value` (its memory is freed)."""
-        self._kept = None
-
-    def value(self, theta: Array) -> float:
-        net = self.net
-        cache = backprop.forward(net._params_for(theta), net._acts, self.X, self.masks)
-        self._kept = (np.array(theta, dtype=net.dtype), cache)
-        self.output = cache.output
-        return backprop.loss_value(
-            self.loss, net._acts[-1], cache.Z[-1], cache.Q[-1], self.Y, self.weights
-        )
+Objective = NetworkObjective
+"""The name `mlpnet` exports for `NetworkObjective` (its own module: `mlpnet.objective`)."""
 
 
 def load(path: str | PathLike[str], backend: str = "numpy", device: Any = None) -> Network:

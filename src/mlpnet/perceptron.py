@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import check_X
+from ._checks import check_count, check_positive, check_X
 from ._types import Array
 
 __all__ = ["Perceptron"]
@@ -44,11 +44,8 @@ class Perceptron:
     """
 
     def __init__(self, n_inputs: int, lr: float = 1.0, seed: int | None = None) -> None:
-        if not isinstance(n_inputs, (int, np.integer)) or n_inputs < 1:
-            raise ValueError(f"n_inputs must be a positive integer, got {n_inputs!r}")
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr!r}")
-        self.n_inputs, self.lr, self.seed = int(n_inputs), float(lr), seed
+        self.n_inputs = check_count("n_inputs", n_inputs)
+        self.lr, self.seed = check_positive("lr", lr), seed
         self.w = np.zeros(self.n_inputs)
         self.b = 0.0
         self.converged_ = False
@@ -91,8 +88,7 @@ class Perceptron:
             )
         if not np.isin(y, (0, 1)).all():
             raise ValueError("perceptron labels must be 0 or 1")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        epochs = check_count("epochs", epochs)
         rng = np.random.default_rng(self.seed) if self.seed is not None else None
         self.mistakes_, self.converged_ = [], False
         for _ in range(epochs):

@@ -34,7 +34,7 @@ PathLike = str | os.PathLike[str]
 GridFunction = Callable[[np.ndarray], ArrayLike]
 """A callable on a batch of inputs, one row each, returning one row of outputs per input."""
 
-_CURVE_KEYS = ("loss", "val_loss", "step_loss", "accuracy", "val_accuracy", "step_accuracy")
+_CURVE_KEYS = ("loss", "val_loss", "step_loss", "accuracy", "val_accuracy")
 
 
 def plot_training_curves(
@@ -54,8 +54,8 @@ def plot_training_curves(
     ----------
     history : mapping, optional
         Lists by name, as ``History.as_dict()`` gives them: ``"loss"``, ``"val_loss"``,
-        ``"step_loss"``, ``"accuracy"``, ``"val_accuracy"``, ``"step_accuracy"``; accuracies may
-        also sit in nested ``"metrics"`` / ``"val_metrics"`` dicts. Other keys are ignored.
+        ``"step_loss"``, ``"accuracy"``, ``"val_accuracy"``; accuracies may also sit in nested
+        ``"metrics"`` / ``"val_metrics"`` dicts. Other keys are ignored.
     path : str or path-like, optional
         Where to write the figure.
     axes : sequence of Axes, optional

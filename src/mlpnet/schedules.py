@@ -16,50 +16,11 @@ from __future__ import annotations
 import math
 import numbers
 from functools import partial
-from typing import Any
 
+from ._checks import check_count, check_in_range, check_positive
 from ._types import Schedule
 
 __all__ = ["as_schedule", "constant", "cosine", "invscaling", "inverse_time", "step"]
-
-
-# -- hyper-parameter checks, shared with mlpnet.optim (PyTorch's habit: refuse in __init__) --------
-
-
-def _check_positive(name: str, value: Any) -> float:
-    """Return ``value`` as a float, refusing anything but a finite number > 0."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
-def _check_in_range(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    closed_low: bool = True,
-    closed_high: bool = False,
-) -> float:
-    """Return ``value`` as a float in the interval from ``low`` to ``high``, else refuse it."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    ok = ok and (low <= value if closed_low else low < value)
-    ok = ok and (value <= high if closed_high else value < high)
-    if not ok:
-        interval = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return float(value)
-
-
-def _check_count(name: str, value: Any, minimum: int = 1) -> int:
-    """Return ``value`` as an int ≥ ``minimum`` (1 or 0), refusing anything else."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        kind = "a positive" if minimum == 1 else "a non-negative"
-        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
-    return int(value)
 
 
 # -- the schedules: pure functions of k, and the factories fixing their parameters -----------------
@@ -94,7 +55,7 @@ def constant(lr0: float) -> Schedule:
     ValueError
         If ``lr0`` is not a positive number.
     """
-    return partial(_constant, lr0=_check_positive("lr0", lr0))
+    return partial(_constant, lr0=check_positive("lr0", lr0))
 
 
 def inverse_time(lr0: float) -> Schedule:
@@ -102,7 +63,7 @@ def inverse_time(lr0: float) -> Schedule:
 
     Satisfies Σ γ_k = ∞ and Σ γ_k² < ∞, the conditions under which online SGD converges.
     """
-    return partial(_inverse_time, lr0=_check_positive("lr0", lr0))
+    return partial(_inverse_time, lr0=check_positive("lr0", lr0))
 
 
 def invscaling(lr0: float, power: float = 0.5) -> Schedule:
@@ -110,8 +71,8 @@ def invscaling(lr0: float, power: float = 0.5) -> Schedule:
 
     ``power`` must lie in [0, 10); p = 1 is `inverse_time`, p = 0 is `constant`.
     """
-    power = _check_in_range("power", power, 0.0, 10.0)
-    return partial(_invscaling, lr0=_check_positive("lr0", lr0), power=power)
+    power = check_in_range("power", power, 0.0, 10.0)
+    return partial(_invscaling, lr0=check_positive("lr0", lr0), power=power)
 
 
 def step(lr0: float, factor: float, every: int) -> Schedule:
@@ -119,9 +80,9 @@ def step(lr0: float, factor: float, every: int) -> Schedule:
 
     ``factor`` must lie in (0, 1], ``every`` be a positive integer.
     """
-    factor = _check_in_range("factor", factor, 0.0, 1.0, closed_low=False, closed_high=True)
+    factor = check_in_range("factor", factor, 0.0, 1.0, closed_low=False, closed_high=True)
     return partial(
-        _step, lr0=_check_positive("lr0", lr0), factor=factor, every=_check_count("every", every)
+        _step, lr0=check_positive("lr0", lr0), factor=factor, every=check_count("every", every)
     )
 
 
@@ -131,10 +92,10 @@ def cosine(lr0: float, total_steps: int, lr_min: float = 0.0) -> Schedule:
     Cosine annealing (Loshchilov & Hutter, 2017) without restarts: γ_min from step T on.
     ``lr_min`` must lie in [0, lr0).
     """
-    lr0 = _check_positive("lr0", lr0)
-    lr_min = _check_in_range("lr_min", lr_min, 0.0, lr0)
+    lr0 = check_positive("lr0", lr0)
+    lr_min = check_in_range("lr_min", lr_min, 0.0, lr0)
     return partial(
-        _cosine, lr0=lr0, total_steps=_check_count("total_steps", total_steps), lr_min=lr_min
+        _cosine, lr0=lr0, total_steps=check_count("total_steps", total_steps), lr_min=lr_min
     )
 
 
@@ -149,5 +110,5 @@ def as_schedule(lr: float | Schedule, name: str = "lr") -> Schedule:
     if callable(lr):
         return lr
     if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
-        return partial(_constant, lr0=_check_positive(name, lr))
+        return partial(_constant, lr0=check_positive(name, lr))
     raise ValueError(f"{name} must be a positive number or a schedule k -> lr_k, got {lr!r}")

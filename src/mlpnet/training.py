@@ -5,31 +5,32 @@ without replacement (reshuffled every epoch from a seeded generator), or a singl
 data when ``batch_size`` is None (full-batch gradient descent: ∇J is the average of the N
 per-sample gradients). L-BFGS runs as a whole, one iteration per epoch. The model is seen only as a
 `Trainable`: ``params`` (θ, moved in place by the optimizer), ``objective(X, Y, loss, check=…)``
-and ``predict``.
+and ``predict``; its objectives and the optimizer only through the hooks declared on
+`mlpnet._types.BatchObjective` and `mlpnet.optim.base.Optimizer`. The batches are made in
+`mlpnet._batches`, the epoch's bookkeeping (history, validation, callbacks) is `mlpnet._epochs`.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._sampling import check_dropout, check_sample_weight
+from . import _batches
+from ._batches import rows
+from ._checks import check_count, check_in_range
+from ._epochs import EpochBook
+from ._sampling import check_sample_weight
 from ._threads import blas_threads, check_threads
-from ._types import Array, Objective, Trainable
+from ._types import Array, BatchObjective, Trainable, as_batch_objective, model_hooks
 from .callbacks import Callback, EarlyStopping
-from .errors import TrainingDiverged
-from .history import EpochLogs, History
+from .history import History
 from .losses import get_loss
-from .metrics import accuracy
 from .optim import get_optimizer
-from .schedules import _check_count, _check_in_range
+from .optim.base import Optimizer, as_optimizer
 
 __all__ = ["fit"]
 
@@ -42,7 +43,7 @@ def fit(
     loss: Any,
     optimizer: Any = "sgd",
     epochs: int = 10,
-    batch_size: int | None = None,
+    batch_size: int | str | None = None,
     shuffle: bool = True,
     validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     tol: float | None = None,
@@ -123,16 +124,16 @@ def fit(
     ValueError
         For bad arguments or data (naming the value).
     """
-    epochs = _check_count("epochs", epochs)
+    epochs = check_count("epochs", epochs)
     threads = check_threads(threads)
     if isinstance(batch_size, str) and batch_size.strip().lower() == "full":
         batch_size = None
     if batch_size is not None:
-        batch_size = _check_count("batch_size", batch_size)
+        batch_size = check_count("batch_size", batch_size)
     if tol is not None:
-        tol = _check_in_range("tol", tol, 0.0, math.inf)
+        tol = check_in_range("tol", tol, 0.0, math.inf)
     if patience is not None:
-        patience = _check_count("patience", patience)
+        patience = check_count("patience", patience)
         if validation_data is None:
             raise ValueError(f"patience={patience} needs validation_data to watch")
     callbacks = _check_callbacks(callbacks)
@@ -143,34 +144,23 @@ def fit(
     else:
         shuffle_seed, optimizer_seed, drop_seed = np.random.SeedSequence(seed).spawn(3)
         drop_rng = np.random.default_rng(drop_seed)
-    opt = get_optimizer(optimizer, seed=optimizer_seed)
+    chosen = get_optimizer(optimizer, seed=optimizer_seed)
+    name, opt = type(chosen).__name__, as_optimizer(chosen)
     loss = get_loss(loss)
-    data = model.objective(X, Y, loss, check=True)
-    X, Y = getattr(data, "X", X), getattr(data, "Y", Y)  # as checked and converted
-    n = _rows(X)
+    hooks = model_hooks(model)
+    full_objective = as_batch_objective(model.objective(X, Y, loss, check=True))
+    X = X if full_objective.X is None else full_objective.X  # as checked and converted
+    Y = Y if full_objective.Y is None else full_objective.Y
+    n = rows(X)
     w = None if sample_weight is None else check_sample_weight(sample_weight, n)
-    masks = _mask_source(model, dropout, drop_rng)
-    if masks is not None and callable(getattr(opt, "run", None)):
-        raise ValueError(
-            f"{type(opt).__name__} runs on one fixed objective; dropout draws a new one every "
-            "step: use another optimizer or no dropout"
-        )
-    on_device = getattr(data, "on_host", True) is False  # an array-API backend (mlpnet.backends)
-    if on_device and (w is not None or masks is not None):
-        raise ValueError(
-            "sample_weight and dropout are not supported on the "
-            f"{getattr(model, 'backend', 'array-API')!r} backend yet: train on 'numpy'"
-        )
-    if (w is not None or masks is not None) and getattr(data, "held_elsewhere", False):
-        raise ValueError(
-            "sample_weight and dropout are not supported on data held elsewhere (Dask shards) yet"
-        )
+    masks = _batches.mask_source(hooks.dropout_masks, hooks.dropout_rates, dropout, drop_rng)
+    _check_combination(name, opt, full_objective, hooks.backend, w, masks)
     if w is not None:
-        data = _objective(model, X, Y, loss, w)
+        full_objective = _batches.objective_on(model, X, Y, loss, w)
     full = batch_size is None or batch_size >= n
-    if not full and getattr(opt, "full_batch", False):
+    if not full and opt.full_batch:
         raise ValueError(
-            f"{type(opt).__name__} needs the objective on all the data every step: "
+            f"{name} needs the objective on all the data every step: "
             f"use batch_size=None, got batch_size={batch_size}"
         )
     stoppers: list[tuple[Callback, str]] = [(cb, "callback") for cb in callbacks]
@@ -179,98 +169,82 @@ def fit(
     if tol is not None and not full:
         stoppers.insert(0, (EarlyStopping("loss", 1, min_delta=tol, restore_best=False), "tol"))
     # mini-batch training evaluates the validation data in batches too: memory stays one batch's
-    if on_device:
+    chunk = None if full else batch_size
+    if not full_objective.on_host:  # an array-API backend (mlpnet.backends)
         from ._xp_training import DeviceRun
 
-        chunk = None if full else batch_size
-        run: _Run = DeviceRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk)
-        return run.train(opt, data, None if full else batch_size, shuffle, shuffle_seed, tol)
-    run = _Run(
-        model,
-        X,
-        Y,
-        loss,
-        validation_data,
-        stoppers,
-        epochs,
-        progress,
-        None if full else batch_size,
-        n if w is None else float(w.sum()),
-    )
-    rows, n_params = n if full else batch_size, getattr(model, "n_params", len(model.params))
+        run: FitRun = DeviceRun(
+            model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk
+        )
+        return run.train(opt, full_objective, chunk, shuffle, shuffle_seed, tol)
+    mass = n if w is None else float(w.sum())
+    run = FitRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk, mass)
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with (
         np.errstate(over="ignore", invalid="ignore"),
-        blas_threads(threads, rows, n_params) as run.threads,
+        blas_threads(threads, n if full else batch_size, hooks.n_params) as run.threads,
     ):
-        if callable(getattr(opt, "run", None)):
-            return run.whole(opt, data, tol)
+        if opt.owns_loop:
+            return run.whole(opt, full_objective, tol)
         if full:
-            batches = _full_batches(data, n if w is None else float(w.sum()), model, w, masks, loss)
-        elif callable(getattr(data, "mini_batches", None)):  # data held elsewhere stream their own
-            batches = data.mini_batches(batch_size, shuffle, shuffle_seed)
+            batches = _batches.full_batches(full_objective, mass, model, w, masks, loss)
+        elif full_objective.held_elsewhere:  # data held elsewhere stream their own batches
+            batches = full_objective.mini_batches(batch_size, shuffle, shuffle_seed)
         else:
-            batches = _mini_batches(model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks)
+            batches = _batches.mini_batches(
+                model, X, Y, loss, batch_size, shuffle, shuffle_seed, w, masks
+            )
         return run.steps(opt, batches, tol if full else None)
 
 
-class _Run:
-    """One ``fit`` call's context: the model, its data, the history and the epoch-end routine."""
+def _check_combination(
+    name: str, opt: Optimizer, full_objective: BatchObjective, backend: str, w: Any, masks: Any
+) -> None:
+    """Refuse what the optimizer or where the data live cannot do with weights or dropout."""
+    if masks is not None and opt.owns_loop:
+        raise ValueError(
+            f"{name} runs on one fixed objective; dropout draws a new one every "
+            "step: use another optimizer or no dropout"
+        )
+    if w is None and masks is None:
+        return
+    if not full_objective.on_host:
+        raise ValueError(
+            "sample_weight and dropout are not supported on the "
+            f"{backend!r} backend yet: train on 'numpy'"
+        )
+    if full_objective.held_elsewhere:
+        raise ValueError(
+            "sample_weight and dropout are not supported on data held elsewhere (Dask shards) yet"
+        )
 
-    def __init__(
-        self,
-        model: Trainable,
-        X: Array,
-        Y: Any,
-        loss: Any,
-        validation_data: tuple[ArrayLike, ArrayLike] | None,
-        stoppers: list[tuple[Callback, str]],
-        epochs: int,
-        progress: bool | None,
-        chunk: int | None = None,
-        mass: float | None = None,
-    ) -> None:
-        self.model, self.X, self.Y, self.loss = model, X, Y, loss
-        self.mass = _rows(X) if mass is None else mass  # Σ w_i, or N: what the epoch loss divides
-        self.theta = model.params
-        self.history = History()
-        self.epochs = epochs
-        self.stoppers = stoppers
-        self.classification = bool(getattr(loss, "is_classification", False))
-        self.slices = list(getattr(model, "layer_slices", ()))
-        self.val: Objective | None = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a pair (X_val, Y_val) or (X, Y, w)")
-            self.val = model.objective(*validation_data[:2], loss, check=True)
-            self.val_XY = (
-                getattr(self.val, "X", validation_data[0]),
-                getattr(self.val, "Y", validation_data[1]),
-            )
-            w_val = None
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                w_val = check_sample_weight(validation_data[2], _rows(self.val_XY[0]))
-            size = chunk or _rows(self.val_XY[0])
-            self.val_parts = _parts(model, *self.val_XY, loss, size, w_val)
-        self.progress = progress
-        self.bar: Any = None
-        self.threads: Any = None  # the BLAS limit, chosen again before every epoch
+
+Step = tuple[float, "float | None", float, "tuple[float, ...] | None", bool]
+"""What one optimizer step reports to the epoch, the same from either step path (a plain tuple:
+this is the hot loop): J on the batch at θ before the step; γ_k where it varies, else None; the
+batch's accuracy (classification; 0 otherwise); (‖∇J‖, ‖∇_1 J‖, …) when the step reports them
+(the last batch of an epoch), else None; False when ‖∇J‖ ≤ tol stopped the epoch before the
+update."""
+
+
+class FitRun(EpochBook):
+    """The NumPy fit loop: per-step updates on batches, or an optimizer that owns its loop."""
 
     # -- the two loops ------------------------------------------------------------------------
 
-    def steps(self, opt: Any, batches: Any, tol: float | None) -> History:
+    def steps(self, opt: Optimizer, batches: _batches.Batches, tol: float | None) -> History:
         """Epochs of per-step updates: θ ← opt.step(θ, J, ∇J, objective) on each batch."""
         theta, history = self.theta, self.history
-        backup = theta.copy()  # θ of the last step with a finite J: the divergence fallback
-        uses_gradient = getattr(opt, "uses_gradient", True)
+        self.backup = theta.copy()  # θ of the last step with a finite J: the divergence fallback
         # Plain SGD may fuse θ ← θ − γ_k∇J into the backward pass (no ∇J written out); the last
         # batch of an epoch takes the ordinary path, which yields the gradient norms.
-        fused = bool(getattr(opt, "fusable", False))
+        fused = opt.fusable
         # the fused path alternates two buffers (one copy per step); others need only `backup`
-        spare = theta.copy() if fused else backup
-        varying = bool(getattr(opt, "_varying", True))
+        self.spare = theta.copy() if fused else self.backup
+        self.stepping = False
+        self.record_lr = opt.varying  # read once: the fused step records γ_k only if it varies
         step_loss, lrs = history.step_loss.append, history.lr.append
-        classification, stepping = self.classification, False
+        fused_step, plain_step = self._fused_step, self._plain_step  # the hot loop's lookups
         self._begin()
         try:
             for epoch in range(self.epochs):
@@ -278,48 +252,20 @@ class _Run:
                     self.threads.refresh()
                 total, hits, norms, reached_tol = 0.0, 0.0, (math.nan,), False
                 for objective, size, last in batches(epoch):
-                    if fused and not last and hasattr(objective, "descend"):
-                        backup, spare = (
-                            spare,
-                            backup,
-                        )  # spare: θ_{k-1}, the fallback if J(θ_k) fails
-                        np.copyto(backup, theta)  # θ_k, restored if Ctrl-C lands in the update
-                        stepping = True
-                        lr = opt.advance()
-                        J = float(objective.descend(theta, lr))
-                        stepping = False
-                        if not math.isfinite(J):
-                            np.copyto(theta, spare)
-                            raise self._diverged(epoch, J)
-                        if classification:
-                            hits += self._batch_accuracy(objective) * size
-                        step_loss(J)
-                        if varying:
-                            lrs(lr)
-                        total += J * size
-                        continue
-                    if uses_gradient:
-                        J, grad = objective(theta)
+                    if fused and not last and objective.can_descend:
+                        done = fused_step(opt, objective, epoch)
                     else:
-                        J, grad = objective.value(theta), None
-                    J = float(J)
-                    if not math.isfinite(J):
-                        np.copyto(theta, backup)
-                        raise self._diverged(epoch, J)
-                    if classification:
-                        hits += self._batch_accuracy(objective) * size
-                    if last and grad is not None:
-                        norms = self._grad_norms(grad)
-                        if tol is not None and norms[0] <= tol:
-                            total, reached_tol = J * size, True
-                            break
-                    np.copyto(backup, theta)
-                    stepping = True
-                    lr = opt.step(theta, J, grad, objective)
-                    stepping = False
+                        done = plain_step(opt, objective, epoch, last, tol)
+                    J, lr, accuracy, step_norms, stepped = done
+                    hits += accuracy * size
+                    if step_norms is not None:
+                        norms = step_norms
+                    if not stepped:  # ‖∇J‖ ≤ tol: stop before the update
+                        total, reached_tol = J * size, True
+                        break
                     step_loss(J)
                     if lr is not None:
-                        lrs(float(lr))
+                        lrs(lr)
                     total += J * size
                 n = self.mass
                 reason = self._end_epoch(epoch, total / n, norms, hits / n)
@@ -327,13 +273,56 @@ class _Run:
                     return self._end(reason or "tol")
             return self._end("epochs")
         except KeyboardInterrupt:
-            if stepping:  # interrupted inside the update: back to the last completed step
-                np.copyto(theta, backup)
+            if self.stepping:  # interrupted inside the update: back to the last completed step
+                np.copyto(theta, self.backup)
             return self._interrupted()
         finally:
             self._close_bar()
 
-    def whole(self, opt: Any, objective: Objective, tol: float | None) -> History:
+    def _fused_step(self, opt: Optimizer, objective: BatchObjective, epoch: int) -> Step:
+        """θ ← θ − γ_k ∇J inside the backward pass (`BatchObjective.descend`); no ∇J written."""
+        theta = self.theta
+        # the spare (θ_{k-1}) becomes the fallback if J(θ_k) fails; backup takes θ_k, restored
+        # if Ctrl-C lands in the update
+        self.backup, self.spare = self.spare, self.backup
+        np.copyto(self.backup, theta)
+        self.stepping = True
+        lr = opt.advance()
+        J = float(objective.descend(theta, lr))
+        self.stepping = False
+        if not math.isfinite(J):
+            np.copyto(theta, self.spare)
+            raise self._diverged(epoch, J)
+        return J, lr if self.record_lr else None, self._batch_accuracy(objective), None, True
+
+    def _plain_step(
+        self, opt: Optimizer, objective: BatchObjective, epoch: int, last: bool, tol: float | None
+    ) -> Step:
+        """J and ∇J (or J alone for a derivative-free rule), then ``opt.step``.
+
+        On the last batch of an epoch the gradient norms are reported, and with ``tol`` (full
+        batch) the update is skipped once ‖∇J‖ ≤ tol.
+        """
+        theta = self.theta
+        if opt.uses_gradient:
+            J, grad = objective(theta)
+        else:
+            J, grad = objective.value(theta), None
+        J = float(J)
+        if not math.isfinite(J):
+            np.copyto(theta, self.backup)
+            raise self._diverged(epoch, J)
+        accuracy = self._batch_accuracy(objective)  # before the step: line searches move it
+        norms = self._grad_norms(grad) if last and grad is not None else None
+        if tol is not None and norms is not None and norms[0] <= tol:
+            return J, None, accuracy, norms, False
+        np.copyto(self.backup, theta)
+        self.stepping = True
+        lr = opt.step(theta, J, grad, objective)
+        self.stepping = False
+        return J, None if lr is None else float(lr), accuracy, norms, True
+
+    def whole(self, opt: Optimizer, objective: BatchObjective, tol: float | None) -> History:
         """Run an optimizer that has its own loop (L-BFGS), one epoch per iteration."""
         theta, history = self.theta, self.history
         J0 = float(objective.value(theta))
@@ -344,7 +333,7 @@ class _Run:
         def on_iteration(J: float, grad: Array) -> bool:
             history.step_loss.append(J)
             norms = self._grad_norms(grad)
-            hits = self._batch_accuracy(objective) if self.classification else math.nan
+            hits = self._batch_accuracy(objective)
             stop = self._end_epoch(history.epochs, J, norms, hits)
             if tol is not None and norms[0] <= tol:
                 stop = stop or "tol"
@@ -363,228 +352,6 @@ class _Run:
             return self._end(reason[0])
         return self._end("epochs" if history.epochs >= self.epochs else "converged")
 
-    # -- per epoch -----------------------------------------------------------------------------
-
-    def _grad_norms(self, grad: Array) -> tuple[float, ...]:
-        """(‖∇J‖, ‖∇_1 J‖, …, ‖∇_L J‖): the whole gradient, then each layer's [W_l, b_l] part."""
-        return (float(np.linalg.norm(grad)),) + tuple(
-            float(np.linalg.norm(grad[s])) for s in self.slices
-        )
-
-    def _batch_accuracy(self, objective: Objective) -> float:
-        """Accuracy on the batch just evaluated, from the objective's output (NaN if it has none).
-
-        Summed over an epoch's steps this is the running accuracy Keras reports, at no extra
-        forward pass; a full ``predict`` over the training data would cost about a quarter of
-        an epoch of mini-batch SGD.
-        """
-        output = getattr(objective, "output", None)
-        if output is None:  # one that scores its own evaluations (sharded data), or NaN
-            return float(getattr(objective, "accuracy", math.nan))
-        return accuracy(output, objective.Y, self.loss)  # type: ignore[attr-defined]
-
-    def _validate(self) -> tuple[float, float]:
-        """Validation loss and accuracy at the current θ, part by part (weighted by mass)."""
-        total, hits, n = 0.0, 0.0, sum(size for _, size in self.val_parts)
-        for part, size in self.val_parts:
-            total += float(part.value(self.theta)) * size
-            if self.classification:
-                X, Y = getattr(part, "X", self.val_XY[0]), getattr(part, "Y", self.val_XY[1])
-                hits += self._accuracy(X, Y, part) * size
-            if callable(getattr(part, "release", None)):
-                part.release()  # drop its kept forward pass: only one part's is alive at a time
-        return total / n, hits / n
-
-    def _accuracy(self, X: Array, Y: Any, objective: Objective | None = None) -> float:
-        """Accuracy at the current θ, reusing the objective's last forward pass when it has one."""
-        output = getattr(objective, "output", None)
-        return accuracy(self.model.predict(X) if output is None else output, Y, self.loss)
-
-    def _end_epoch(
-        self, epoch: int, loss: float, norms: tuple[float, ...], train_accuracy: float = math.nan
-    ) -> str | None:
-        """Record the epoch, update the progress bar, run the callbacks; return a stop reason."""
-        metrics, val_metrics, val_loss = {}, {}, None
-        if self.classification:
-            if math.isnan(train_accuracy):
-                train_accuracy = self._accuracy(self.X, self.Y)
-            metrics["accuracy"] = train_accuracy
-        if self.val is not None:
-            val_loss, hits = self._validate()
-            if self.classification:
-                val_metrics["accuracy"] = hits
-        logs = EpochLogs(
-            epoch=epoch,
-            loss=loss,
-            grad_norm=norms[0],
-            seconds=time.perf_counter() - self.start,
-            layer_grad_norms=norms[1:],
-            val_loss=val_loss,
-            metrics=metrics,
-            val_metrics=val_metrics,
-            lr=self.history.lr[-1] if self.history.lr else None,
-        )
-        self.history.append(logs)
-        if self.bar is not None:
-            figures = {
-                "loss": loss,
-                "val_loss": val_loss,
-                **{"val_" + k: v for k, v in val_metrics.items()},
-            }
-            self.bar.set_postfix(
-                {k: f"{v:.4g}" for k, v in figures.items() if v is not None}, refresh=False
-            )
-            self.bar.update(1)
-        reason = None
-        for callback, why in self.stoppers:
-            if callback.on_epoch_end(epoch, logs) or callback.stop_training:
-                reason = reason or why
-        return reason
-
-    # -- start and end -------------------------------------------------------------------------
-
-    def _begin(self) -> None:
-        for callback, _ in self.stoppers:
-            callback.stop_training = False
-            callback.on_train_begin(self.model)
-        self.bar = _progress_bar(self.progress, self.epochs)
-        self.start = time.perf_counter()
-
-    def _end(self, reason: str) -> History:
-        self.history.stop_reason = reason
-        for callback, _ in self.stoppers:
-            callback.on_train_end(self.history)
-        return self.history
-
-    def _interrupted(self) -> History:
-        self.history.stop_reason = "interrupted"
-        return self.history
-
-    def _diverged(self, epoch: int, J: float) -> TrainingDiverged:
-        self.history.stop_reason = "diverged"
-        return TrainingDiverged(
-            f"training diverged in epoch {epoch} (step {len(self.history.step_loss)}): the loss "
-            f"is {J}; the parameters were restored to the last step with a finite loss "
-            "(try a smaller learning rate)",
-            self.history,
-        )
-
-    def _close_bar(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-# -- batches: each epoch yields (objective, batch size, is last of the epoch) --------------------
-
-
-# With sample weights a batch counts by its mass Σ_{i∈B} w_i instead of its size.
-
-
-def _objective(
-    model: Trainable, X: Array, Y: Any, loss: Any, w: Array | None = None, masks: Any = None
-) -> Objective:
-    """``model.objective`` on checked data, passing weights and masks only when there are any."""
-    extra: dict[str, Any] = {}
-    if w is not None:
-        extra["sample_weight"] = w
-    if masks is not None:
-        extra["masks"] = masks
-    return model.objective(X, Y, loss, check=False, **extra)
-
-
-def _mask_source(model: Trainable, dropout: float | None, rng: Any) -> Any:
-    """``n ↦ masks`` for a batch of n rows, or None when nothing drops."""
-    draw = getattr(model, "dropout_masks", None)
-    if dropout is not None:
-        dropout = check_dropout(dropout)
-        if dropout and draw is None:
-            raise ValueError(f"dropout={dropout} needs a model with dropout_masks (a Network)")
-    if draw is None or (dropout == 0.0) or (dropout is None and not any(model.dropout_rates)):
-        return None
-    return lambda n: draw(n, rng, dropout)
-
-
-def _full_batches(
-    objective: Objective, mass: float, model: Trainable, w: Array | None, masks: Any, loss: Any
-) -> Any:
-    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, float, bool]]:
-        if masks is None:
-            yield objective, mass, True
-        else:  # a sub-network sampled afresh for each step
-            X, Y = objective.X, objective.Y  # type: ignore[attr-defined]
-            yield _objective(model, X, Y, loss, w, masks(len(X))), mass, True
-
-    return epoch_batches
-
-
-def _mini_batches(
-    model: Trainable,
-    X: Array,
-    Y: Any,
-    loss: Any,
-    batch_size: int,
-    shuffle: bool,
-    seed: Any,
-    w: Array | None = None,
-    masks: Any = None,
-) -> Any:
-    """Mini-batches drawn without replacement, with objectives built by ``check=False``."""
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n = len(X)
-    Y = np.asarray(Y)
-    X_buf = np.empty((batch_size,) + X.shape[1:], dtype=X.dtype)  # reused: no per-step allocation
-    Y_buf = np.empty((batch_size,) + Y.shape[1:], dtype=Y.dtype)
-    plain = w is None and masks is None  # the hot path: nothing but the slices
-
-    def epoch_batches(epoch: int) -> Iterator[tuple[Objective, float, bool]]:
-        order = rng.permutation(n) if shuffle else None
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            if order is None:
-                rows: Any = slice(start, stop)
-                Xb, Yb = X[rows], Y[rows]
-            elif stop - start == batch_size:
-                rows = order[start:stop]
-                Xb = np.take(X, rows, axis=0, out=X_buf)
-                Yb = np.take(Y, rows, axis=0, out=Y_buf)
-            else:
-                rows = order[start:stop]
-                Xb, Yb = X[rows], Y[rows]
-            if plain:
-                yield model.objective(Xb, Yb, loss, check=False), stop - start, stop == n
-                continue
-            wb = None if w is None else w[rows]
-            mb = None if masks is None else masks(stop - start)
-            mass = stop - start if wb is None else float(wb.sum())
-            yield _objective(model, Xb, Yb, loss, wb, mb), mass, stop == n
-
-    return epoch_batches
-
-
-def _parts(
-    model: Trainable, X: Array, Y: Any, loss: Any, size: int, w: Array | None = None
-) -> list[tuple[Objective, float]]:
-    """(objective, mass) on consecutive slices of at most `size` rows of already-checked data.
-
-    The mass is the slice's Σ w_i, or its row count; slicing stays within the rows and uses only
-    ``shape`` so that any array-API array (which need not have ``len``) works.
-    """
-    Y = Y if hasattr(Y, "shape") else np.asarray(Y)
-    n = _rows(X)
-    parts = []
-    for i in range(0, n, size):
-        stop = min(i + size, n)
-        wb = None if w is None else w[i:stop]
-        objective = _objective(model, X[i:stop, ...], Y[i:stop, ...], loss, wb)
-        parts.append((objective, stop - i if wb is None else float(wb.sum())))
-    return parts
-
-
-def _rows(A: Any) -> int:
-    """The number of rows of `A`: ``shape[0]`` for arrays (array-API ones need not have len)."""
-    return A.shape[0] if hasattr(A, "shape") else len(A)
-
 
 def _check_callbacks(callbacks: Any) -> list[Callback]:
     if isinstance(callbacks, Callback):
@@ -594,17 +361,3 @@ def _check_callbacks(callbacks: Any) -> list[Callback]:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be mlpnet.callbacks.Callback instances, got {cb!r}")
     return callbacks
-
-
-def _progress_bar(progress: bool | None, epochs: int) -> Any:
-    """Return a tqdm bar over the epochs, or None (no tqdm, or not wanted)."""
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if not show:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        if progress:
-            warnings.warn("progress=True needs tqdm: pip install tqdm", stacklevel=4)
-        return None
-    return tqdm(total=epochs, unit="epoch", leave=True)

@@ -11,16 +11,9 @@ import mlpnet
 from .. import optim, schedules
 from ..activations import ACTIVATIONS
 from ..datasets import stratified_split
+from ..losses import OUTPUT_FOR_LOSS  # the output activation each loss pairs with (pairs_with)
 from ._data import choose, sizes
 
-OUTPUT_FOR_LOSS = {
-    "softmax_cross_entropy": "identity",
-    "cross_entropy": "softmax",
-    "binary_cross_entropy": "sigmoid",
-    "squared_error": "identity",
-    "half_squared_error": "identity",
-}
-"""The output activation each loss pairs with by default."""
 SCHEDULES = ("constant", "inverse_time", "invscaling", "step", "cosine")
 FULL_BATCH = tuple(name for name, row in optim.DEFAULTS.items() if row.full_batch)
 """Optimizers that need the exact objective on all the data."""

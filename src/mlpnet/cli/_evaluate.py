@@ -19,7 +19,7 @@ from .._threads import THREADS_HELP, blas_threads, check_threads
 from ..activations import softmax
 from ..backends import to_numpy
 from ..io import read_npz
-from ..losses import LOSSES, get_loss
+from ..losses import LOSS_FOR_OUTPUT, LOSSES, get_loss
 from ..metrics import predicted_labels
 from ..network import network_from_spec
 from ._data import (
@@ -63,7 +63,7 @@ def _loss_for(
     name = loss or meta.get("loss")
     if name is None:
         out = net.layers[-1].activation.name
-        name = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}.get(out)
+        name = LOSS_FOR_OUTPUT.get(out)
         labels = y is not None and y.ndim == 1 and y.dtype.kind in "iu"
         name = name or (
             "softmax_cross_entropy" if labels and net.sizes[-1] > 1 else "half_squared_error"

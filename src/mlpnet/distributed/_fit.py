@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_count
 from .._types import Array
 from ..history import History
-from ..schedules import _check_count
 from ._objective import ShardedObjective, as_row_blocks, da, get_client
 
 __all__ = ["fit", "predict", "stream_batches"]
@@ -84,7 +84,7 @@ def fit(
     raises ValueError naming its rows, and θ is restored to where it started.
     """
     if batch_size is not None:
-        batch_size = _check_count("batch_size", batch_size)
+        batch_size = check_count("batch_size", batch_size)
     client = get_client(client)
     X, Y = as_row_blocks(net, X, Y)
     stream = batch_size is not None and batch_size < X.shape[0]

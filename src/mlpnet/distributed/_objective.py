@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 from .. import backprop
 from .._checks import check_X, check_Y
 from .._theta import layer_views
-from .._types import Array
+from .._types import Array, BatchObjective
 from ..losses import check_pairing, get_loss
 from ..metrics import accuracy
 
@@ -138,7 +138,7 @@ def as_row_blocks(net: Any, X: Any, Y: Any) -> tuple[Any, Any]:
     return X, Y.rechunk((X.chunks[0],) + tuple((s,) for s in Y.shape[1:]))
 
 
-class ShardedObjective:
+class ShardedObjective(BatchObjective):
     """J(θ) of a network on row-sharded dask arrays, evaluated on a Dask cluster.
 
     An `mlpnet.Objective` for the full-batch optimizers: ``objective(θ)`` → ``(J, ∇J)``,

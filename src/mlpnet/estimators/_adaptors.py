@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._types import Array
+from .._types import Array, BatchObjective
 from ..callbacks import Callback
 from ..history import EpochLogs
 from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -113,6 +113,11 @@ class Penalized:
         """θ of the network (live)."""
         return self.net.params
 
+    @property
+    def array_backend(self) -> Any:
+        """The network's `mlpnet.backends.Backend` (what the device fit loop asks its model for)."""
+        return self.net.array_backend
+
     def objective(
         self,
         X: Any,
@@ -152,7 +157,7 @@ class Penalized:
         return self.net.predict(X)
 
 
-class PenalizedObjective:
+class PenalizedObjective(BatchObjective):
     """``θ ↦ (J + (c/2) Σ‖W_l‖², ∇J + c W)``, c = α / n; the gradient is the network's buffer."""
 
     def __init__(self, inner: Any, model: Penalized, c: float) -> None:
@@ -206,6 +211,11 @@ class SklearnRules(Callback):
 
     For L-BFGS (``stopping=False``) only the bookkeeping runs, plus the ``max_fun`` limit on
     objective evaluations.
+
+    The rule writes the estimator's public fitted attributes and its best-θ buffer; the rest of
+    what scikit-learn keeps private comes in as arguments and goes back as attributes of the rule:
+    the loss, the ``validate(objective, y, w) -> (score, loss)`` routine and
+    ``no_improvement_count`` (continued across ``partial_fit`` calls).
     """
 
     def __init__(
@@ -216,16 +226,20 @@ class SklearnRules(Callback):
         validation: tuple[Any, Any] | None,
         step_size: StepSize | None,
         stopping: bool = True,
+        *,
+        loss: Any = None,
+        validate: Any = None,
+        no_improvement_count: int = 0,
     ) -> None:
         self.est, self.model, self.n_samples = est, model, n_samples
         self.validation, self.step_size, self.stopping = validation, step_size, stopping
+        self.validate = validate
+        self.no_improvement_count = no_improvement_count
         self.converged = False
         self.max_fun_reached = False
         if validation is not None:  # (X_val, y_val, Y_val, w_val): one objective for every epoch
             X_val, self.y_val, Y_val, self.w_val = validation
-            self.val_objective = est._net.objective(
-                X_val, Y_val, est._loss_fn, sample_weight=self.w_val
-            )
+            self.val_objective = model.net.objective(X_val, Y_val, loss, sample_weight=self.w_val)
 
     def on_epoch_end(self, epoch: int, logs: EpochLogs) -> bool:
         est = self.est
@@ -242,14 +256,14 @@ class SklearnRules(Callback):
         self._count_no_improvement()
         if est.learning_rate == "invscaling" and self.step_size is not None:
             self.step_size.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-        if est._no_improvement_count > est.n_iter_no_change:
+        if self.no_improvement_count > est.n_iter_no_change:
             if (
                 est.learning_rate == "adaptive"
                 and self.step_size is not None
                 and self.step_size.lr > 1e-6
             ):
                 self.step_size.lr /= 5.0
-                est._no_improvement_count = 0
+                self.no_improvement_count = 0
                 if est.verbose:
                     print(f"Setting learning rate to {self.step_size.lr:f}")
                 return False
@@ -267,7 +281,7 @@ class SklearnRules(Callback):
         """scikit-learn's ``_update_no_improvement_count``."""
         est = self.est
         if self.validation is not None:
-            score, loss = est._validate(self.val_objective, self.y_val, self.w_val)
+            score, loss = self.validate(self.val_objective, self.y_val, self.w_val)
             est.validation_scores_.append(score)
             est.validation_loss_curve_.append(loss)
             if est.verbose:
@@ -279,7 +293,7 @@ class SklearnRules(Callback):
                 improved = score >= est.best_validation_score_ + est.tol
                 best = score > est.best_validation_score_
             # NaN compares False: it counts as no improvement
-            est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+            self.no_improvement_count = 0 if improved else self.no_improvement_count + 1
             est.best_validation_score_ = max(est.best_validation_score_, score)
             est.best_validation_loss_ = min(est.best_validation_loss_, loss)
             if best:
@@ -287,8 +301,8 @@ class SklearnRules(Callback):
         else:
             last = est.loss_curve_[-1]
             if not last <= est.best_loss_ - est.tol:
-                est._no_improvement_count += 1
+                self.no_improvement_count += 1
             else:
-                est._no_improvement_count = 0
+                self.no_improvement_count = 0
             if last < est.best_loss_:
                 est.best_loss_ = last

@@ -493,11 +493,30 @@ class BaseMLP(BaseEstimator):
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
                 self.validation_loss_curve_, self.best_validation_loss_ = [], np.inf
                 self.best_loss_ = None
-        rules = SklearnRules(self, model, len(X), validation, self._step_size)
-        self.n_iter_ = 0
-        history = self._train(
-            model, X, Y, 1 if incremental else self.max_iter, rules, None, sample_weight, first_pass
+        rules = SklearnRules(
+            self,
+            model,
+            len(X),
+            validation,
+            self._step_size,
+            loss=self._loss_fn,
+            validate=self._validate,
+            no_improvement_count=self._no_improvement_count,
         )
+        self.n_iter_ = 0
+        try:
+            history = self._train(
+                model,
+                X,
+                Y,
+                1 if incremental else self.max_iter,
+                rules,
+                None,
+                sample_weight,
+                first_pass,
+            )
+        finally:
+            self._no_improvement_count = rules.no_improvement_count
         if self.early_stopping:
             self._net.params = self._best_theta
         if history.stop_reason == "interrupted":

@@ -21,8 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import check_in_range, check_positive
 from .._types import Array, Objective, Schedule
-from ..schedules import _check_in_range, _check_positive, as_schedule
+from ..schedules import as_schedule
 from .base import Optimizer, check_state_size
 
 __all__ = ["Adam", "AdamState", "adam_update"]
@@ -84,10 +85,19 @@ class Adam(Optimizer):
         self._schedule = as_schedule(lr)
         self._varying = callable(lr)
         self.lr = lr
-        self.beta1 = _check_in_range("beta1", beta1, 0.0, 1.0)
-        self.beta2 = _check_in_range("beta2", beta2, 0.0, 1.0)
-        self.eps = _check_positive("eps", eps)
+        self.beta1 = check_in_range("beta1", beta1, 0.0, 1.0)
+        self.beta2 = check_in_range("beta2", beta2, 0.0, 1.0)
+        self.eps = check_positive("eps", eps)
         self.reset()
+
+    @property
+    def varying(self) -> bool:
+        """Whether ``lr`` is a schedule (then `step` returns γ_t)."""
+        return self._varying
+
+    def learning_rate(self, t: int) -> float:
+        """The step size of step t (before the bias corrections)."""
+        return float(self._schedule(t))
 
     def reset(self) -> None:
         """Restart at t = 0 with zero moments."""

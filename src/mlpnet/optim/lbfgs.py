@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._checks import check_count, check_in_range
 from .._types import Array, Objective
-from ..schedules import _check_count, _check_in_range
 from .base import Optimizer, scipy_optimize
 
 __all__ = ["LBFGS", "LBFGSState"]
@@ -52,6 +52,7 @@ class LBFGS(Optimizer):
     """
 
     full_batch = True
+    owns_loop = True
 
     def __init__(
         self,
@@ -60,10 +61,10 @@ class LBFGS(Optimizer):
         ftol: float = 2.220446049250313e-09,
         max_linesearch: int = 20,
     ) -> None:
-        self.history_size = _check_count("history_size", history_size)
-        self.gtol = _check_in_range("gtol", gtol, 0.0, np.inf)
-        self.ftol = _check_in_range("ftol", ftol, 0.0, np.inf)
-        self.max_linesearch = _check_count("max_linesearch", max_linesearch)
+        self.history_size = check_count("history_size", history_size)
+        self.gtol = check_in_range("gtol", gtol, 0.0, np.inf)
+        self.ftol = check_in_range("ftol", ftol, 0.0, np.inf)
+        self.max_linesearch = check_count("max_linesearch", max_linesearch)
         self.reset()
 
     def reset(self) -> None:

@@ -7,15 +7,16 @@ all N samples per step (``batch_size=None``). Trial points cost a forward pass o
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 
 import numpy as np
 
+from .._checks import check_count, check_in_range, check_positive
 from .._types import Array, Objective
-from ..schedules import _check_count, _check_in_range, _check_positive
 from .base import Optimizer, scipy_optimize
 
-__all__ = ["Armijo", "ExactLineSearch", "armijo_step_size"]
+__all__ = ["Armijo", "ExactLineSearch", "LineSearch", "armijo_step_size"]
 
 
 def armijo_step_size(
@@ -40,8 +41,8 @@ def armijo_step_size(
     return 0.0
 
 
-class _LineSearch(Optimizer):
-    """θ ← θ − t∇J with t from `_step_size`; holds the direction and trial-point buffers."""
+class LineSearch(Optimizer):
+    """θ ← θ − t∇J with t from `step_size`; holds the direction and trial-point buffers."""
 
     full_batch = True
 
@@ -50,8 +51,9 @@ class _LineSearch(Optimizer):
         self._direction: Array | None = None
         self._trial: Array | None = None
 
-    def _step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
+        """The step t > 0 along −∇J from J(θ), ‖∇J‖² and ``value_at(t)`` = J(θ − t∇J); 0: none."""
 
     def step(self, theta: Array, J: float, grad: Array | None, objective: Objective) -> float:
         """Move θ to θ − t∇J for the step size t of this search; return t."""
@@ -64,13 +66,13 @@ class _LineSearch(Optimizer):
             np.multiply(d, -t, out=trial)
             return np.add(trial, theta, out=trial)
 
-        t = float(self._step_size(J, float(np.dot(d, d)), lambda t: objective.value(point(t))))
+        t = float(self.step_size(J, float(np.dot(d, d)), lambda t: objective.value(point(t))))
         if t > 0.0:
             np.copyto(theta, point(t))  # bit for bit the point evaluated at t
         return t
 
 
-class Armijo(_LineSearch):
+class Armijo(LineSearch):
     """Gradient descent with Armijo backtracking.
 
     Each step takes the largest t = t_0 β^l (l = 0, 1, …) satisfying the sufficient-decrease
@@ -95,19 +97,20 @@ class Armijo(_LineSearch):
     def __init__(
         self, lr0: float = 1.0, beta: float = 0.5, sigma: float = 1e-4, max_backtracks: int = 50
     ) -> None:
-        self.lr0 = _check_positive("lr0", lr0)
-        self.beta = _check_in_range("beta", beta, 0.0, 1.0, closed_low=False)
-        self.sigma = _check_in_range("sigma", sigma, 0.0, 1.0, closed_low=False)
-        self.max_backtracks = _check_count("max_backtracks", max_backtracks)
+        self.lr0 = check_positive("lr0", lr0)
+        self.beta = check_in_range("beta", beta, 0.0, 1.0, closed_low=False)
+        self.sigma = check_in_range("sigma", sigma, 0.0, 1.0, closed_low=False)
+        self.max_backtracks = check_count("max_backtracks", max_backtracks)
         self.reset()
 
-    def _step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
+    def step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
+        """The largest t = lr0·β^l meeting the sufficient-decrease condition (or 0)."""
         return armijo_step_size(
             J, grad_norm2, value_at, self.lr0, self.beta, self.sigma, self.max_backtracks
         )
 
 
-class ExactLineSearch(_LineSearch):
+class ExactLineSearch(LineSearch):
     """Steepest descent with the exact step t = argmin_{0 < t < max_lr} J(θ − t∇J).
 
     The one-dimensional minimisation is SciPy's bounded Brent method
@@ -131,12 +134,13 @@ class ExactLineSearch(_LineSearch):
     """
 
     def __init__(self, max_lr: float = 10.0, xtol: float = 1e-8, max_shrinks: int = 8) -> None:
-        self.max_lr = _check_positive("max_lr", max_lr)
-        self.xtol = _check_in_range("xtol", xtol, 0.0, 1.0, closed_low=False)
-        self.max_shrinks = _check_count("max_shrinks", max_shrinks, minimum=0)
+        self.max_lr = check_positive("max_lr", max_lr)
+        self.xtol = check_in_range("xtol", xtol, 0.0, 1.0, closed_low=False)
+        self.max_shrinks = check_count("max_shrinks", max_shrinks, minimum=0)
         self.reset()
 
-    def _step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
+    def step_size(self, J: float, grad_norm2: float, value_at: Callable[[float], float]) -> float:
+        """The t in (0, max_lr] minimising J(θ − t∇J), by SciPy's bounded Brent search."""
         minimize_scalar = scipy_optimize().minimize_scalar
         upper = self.max_lr
         for _ in range(self.max_shrinks + 1):

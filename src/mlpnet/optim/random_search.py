@@ -6,8 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import check_positive
 from .._types import Array, Objective
-from ..schedules import _check_positive
 from .base import Optimizer
 
 __all__ = ["RandomSearch", "RandomSearchState"]
@@ -39,7 +39,7 @@ class RandomSearch(Optimizer):
     uses_gradient = False
 
     def __init__(self, scale: float = 0.1, seed: int | None = None) -> None:
-        self.scale = _check_positive("scale", scale)
+        self.scale = check_positive("scale", scale)
         self.seed = seed
         self.reset()
 

@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import check_in_range
 from .._types import Array, Objective, Schedule
-from ..schedules import _check_in_range, as_schedule
+from ..schedules import as_schedule
 from .base import Optimizer, check_state_size
 
 __all__ = ["SGD", "SGDState", "sgd_update"]
@@ -80,7 +81,7 @@ class SGD(Optimizer):
         self._schedule = as_schedule(lr)
         self._varying = callable(lr)
         self.lr = lr
-        self.momentum = _check_in_range("momentum", momentum, 0.0, 1.0)
+        self.momentum = check_in_range("momentum", momentum, 0.0, 1.0)
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
         self.nesterov = bool(nesterov)
@@ -90,6 +91,15 @@ class SGD(Optimizer):
         """Restart the step count at k = 0 and clear the momentum buffer."""
         self.state = SGDState(0, None)
         self._buf: Array | None = None
+
+    @property
+    def varying(self) -> bool:
+        """Whether ``lr`` is a schedule (then `step` returns γ_k)."""
+        return self._varying
+
+    def learning_rate(self, k: int) -> float:
+        """γ_k, the step size of step k."""
+        return float(self._schedule(k))
 
     @property
     def fusable(self) -> bool:
