@@ -54,10 +54,6 @@ class DevicePenalized(Penalized):
     """`Penalized` on a backend network: J_α and ∇J_α stay on the device (no per-step read)."""
 
     @property
-    def _backend(self) -> Backend:  # what the device fit loop asks its model for
-        return self.net._backend
-
-    @property
     def backend(self) -> str:
         """The network's backend name."""
         return self.net.backend
@@ -91,12 +87,12 @@ class DevicePenalizedObjective(PenalizedObjective):
 
     def _device_theta(self, theta: Any) -> Any:
         net = self.model.net
-        if is_backend_array(theta, net._backend):
+        if is_backend_array(theta, net.array_backend):
             return theta
-        return asarray(theta, net._backend, net.dtype)  # L-BFGS hands a host θ
+        return asarray(theta, net.array_backend, net.dtype)  # L-BFGS hands a host θ
 
     def _penalty(self, theta: Any) -> Any:
-        xp = self.model.net._backend.xp
+        xp = self.model.net.array_backend.xp
         return 0.5 * self.c * sum(xp.sum(theta[s] * theta[s]) for s in self.model.weight_slices)
 
     def __call__(self, theta: Any) -> tuple[Any, Any]:
