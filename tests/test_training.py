@@ -479,3 +479,20 @@ def test_progress_without_tqdm_warns_and_trains(monkeypatch):
     with pytest.warns(UserWarning, match="pip install tqdm"):
         _, history = fit_square(epochs=2, progress=True)
     assert history.epochs == 2
+
+
+def test_accuracy_false_skips_the_accuracy_bookkeeping():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    kept = mlpnet.Network([2, 4, 2], seed=0, dtype="float64")
+    skipped = kept.copy()
+    options = dict(loss="softmax_cross_entropy", optimizer="sgd", epochs=3, seed=0)
+    with_accuracy = kept.fit(X, y, validation_data=(X, y), **options)
+    without = skipped.fit(X, y, validation_data=(X, y), accuracy=False, **options)
+    assert (
+        len(with_accuracy.metrics["accuracy"]) == 3
+        and len(with_accuracy.val_metrics["accuracy"]) == 3
+    )
+    assert not without.metrics and not without.val_metrics
+    np.testing.assert_array_equal(kept.params, skipped.params)  # the same training either way
+    assert without.loss == with_accuracy.loss

@@ -434,13 +434,14 @@ class Network:
         sample_weight: ArrayLike | None = None,
         dropout: float | None = None,
         threads: int | str | None = "auto",
+        accuracy: bool = True,
     ) -> History:
         """Train from the current θ on (X, Y) and return the `History`.
 
         The arguments are those of `mlpnet.training.fit`, which documents each of them: the
         loss, the optimizer (object or name), epochs, ``batch_size`` (None: full batch, 1:
         online, else mini-batches), stopping by ``tol`` or ``patience``, callbacks, progress,
-        seed, sample weights, dropout and BLAS threads.
+        seed, sample weights, dropout, BLAS threads and whether to record the accuracy.
         """
         from .training import fit
 
@@ -462,6 +463,7 @@ class Network:
             sample_weight=sample_weight,
             dropout=dropout,
             threads=threads,
+            accuracy=accuracy,
         )
 
     def spec(self) -> dict[str, Any]:

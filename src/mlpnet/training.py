@@ -54,6 +54,7 @@ def fit(
     sample_weight: ArrayLike | None = None,
     dropout: float | None = None,
     threads: int | str | None = "auto",
+    accuracy: bool = True,
 ) -> History:
     """Train ``model`` from its current θ on (X, Y); return the `History`.
 
@@ -109,6 +110,10 @@ def fit(
         more or when other processes keep the cores busy, else the free cores (the policy is in
         `mlpnet._threads`; ``MLPNET_THREADS`` changes it); an int fixes the count; None leaves
         the BLAS as it is. Without threadpoolctl the BLAS keeps its own setting.
+    accuracy : bool, default True
+        Record the training accuracy each epoch (``history.metrics["accuracy"]``, and the
+        validation accuracy) for a classification loss. False skips that bookkeeping, e.g. for a
+        caller that scores on its own (the scikit-learn estimators).
 
     Returns
     -------
@@ -176,9 +181,11 @@ def fit(
         run: FitRun = DeviceRun(
             model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk
         )
+        run.classification = run.classification and accuracy
         return run.train(opt, full_objective, chunk, shuffle, shuffle_seed, tol)
     mass = n if w is None else float(w.sum())
     run = FitRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk, mass)
+    run.classification = run.classification and accuracy
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with (
         np.errstate(over="ignore", invalid="ignore"),

@@ -23,11 +23,8 @@ import numpy as np
 from .._types import Array, BatchObjective
 from ..callbacks import Callback
 from ..history import EpochLogs
-from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 
 __all__ = [
-    "EstimatorBCE",
-    "EstimatorSoftmaxCE",
     "Exp",
     "HalfPoissonDeviance",
     "Penalized",
@@ -37,22 +34,8 @@ __all__ = [
 
 
 # -- losses ----------------------------------------------------------------------------------------
-# The estimators score on their own (accuracy or R² on the validation split), so the fit loop's
-# per-epoch training accuracy, a full forward pass over all the data, is switched off by marking the
-# losses as not "classification"; everything else (matched-pair δ_L = ŷ − y, target checks) is the
-# library's loss unchanged.
-
-
-class EstimatorBCE(BinaryCrossEntropy):
-    """Binary cross-entropy on a sigmoid output (binary and multilabel classification)."""
-
-    is_classification = False
-
-
-class EstimatorSoftmaxCE(SoftmaxCrossEntropy):
-    """Softmax cross-entropy on identity logits (multiclass classification), integer labels."""
-
-    is_classification = False
+# The classifiers use the library's losses as they are; `fit(accuracy=False)` spares the fit loop
+# the per-epoch training accuracy, since the estimators score on their own.
 
 
 class Exp:

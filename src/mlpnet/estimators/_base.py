@@ -579,6 +579,7 @@ class BaseMLP(BaseEstimator):
                 progress=False,
                 seed=self._training_rng,  # continued by warm_start and partial_fit
                 sample_weight=sample_weight,
+                accuracy=False,  # the estimators score on their own (accuracy or R², validation)
             )
         except TrainingDiverged as err:
             raise ValueError(

@@ -15,9 +15,8 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ..activations import softmax
+from ..losses import BinaryCrossEntropy, SoftmaxCrossEntropy
 from ._adaptors import (
-    EstimatorBCE,
-    EstimatorSoftmaxCE,
     Exp,
     HalfPoissonDeviance,
 )
@@ -257,8 +256,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _output_layer(self) -> tuple[str, Any, str]:
         if self._multiclass:
-            return "identity", EstimatorSoftmaxCE(), "softmax"
-        return "sigmoid", EstimatorBCE(), "logistic"
+            return "identity", SoftmaxCrossEntropy(), "softmax"
+        return "sigmoid", BinaryCrossEntropy(), "logistic"
 
     def _predict_from_outputs(self, out: np.ndarray) -> np.ndarray:
         if self._multiclass:
