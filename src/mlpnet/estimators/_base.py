@@ -221,26 +221,6 @@ class BaseMLP(BaseEstimator):
 
     # -- pickling: a Network's layers are views into θ, which pickle would turn into copies ------
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        net = state.pop("_net", None)
-        if net is not None:
-            state["_net_theta"] = np.array(to_numpy(net.params))
-            if net.backend != "numpy":
-                state["_net_backend"] = net._backend.spec()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        theta = state.pop("_net_theta", None)
-        backend = state.pop("_net_backend", None)
-        super().__setstate__(state)
-        if theta is not None:
-            self._net = self._build_network(**self._net_recipe)
-            self._net.params = theta
-            if backend is not None:
-                self._net = self._net.to(*backend)
-
     # -- fitting -------------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
