@@ -35,6 +35,10 @@ from .problems import Config, Limits
 __all__ = ["Config", "Limits", "create_app", "running", "serve"]
 
 
+_ALL_INTERFACES = ("", "0.0.0.0", "::")
+"""Wildcard --host values: the printed URL names the loopback address instead."""
+
+
 def create_app(limits: Limits | None = None) -> Any:
     """The Starlette app (`mlpnet.playground.app`); needs ``pip install "mlpnet[playground]"``."""
     try:
@@ -85,7 +89,8 @@ def serve(
         app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3, lifespan="on"
     )
     server = Server(config)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
+    local = host if host not in _ALL_INTERFACES else "127.0.0.1"  # what a browser here can open
+    url = f"http://{local}:{port}/"
     print(f"mlpnet playground at {url} (Ctrl-C stops it)", flush=True)
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
