@@ -45,6 +45,8 @@ class EpochBook:
         progress: bool | None,
         chunk: int | None = None,
         mass: float | None = None,
+        *,
+        accuracy: bool = True,
     ) -> None:
         self.model, self.X, self.Y, self.loss = model, X, Y, loss
         self.mass = rows(X) if mass is None else mass  # Σ w_i, or N: what the epoch loss divides
@@ -52,7 +54,8 @@ class EpochBook:
         self.history = History()
         self.epochs = epochs
         self.stoppers = stoppers
-        self.classification = bool(loss.is_classification)  # every loss from get_loss has it
+        # every loss from get_loss has is_classification; fit(accuracy=False) skips the metric
+        self.classification = bool(loss.is_classification) and accuracy
         self.slices = list(model_hooks(model).layer_slices)
         self.val: BatchObjective | None = None
         if validation_data is not None:

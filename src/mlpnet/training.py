@@ -179,13 +179,23 @@ def fit(
         from ._xp_training import DeviceRun
 
         run: FitRun = DeviceRun(
-            model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk
+            model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk, accuracy=accuracy
         )
-        run.classification = run.classification and accuracy
         return run.train(opt, full_objective, chunk, shuffle, shuffle_seed, tol)
     mass = n if w is None else float(w.sum())
-    run = FitRun(model, X, Y, loss, validation_data, stoppers, epochs, progress, chunk, mass)
-    run.classification = run.classification and accuracy
+    run = FitRun(
+        model,
+        X,
+        Y,
+        loss,
+        validation_data,
+        stoppers,
+        epochs,
+        progress,
+        chunk,
+        mass,
+        accuracy=accuracy,
+    )
     # Overflow on the way to a non-finite loss is reported by TrainingDiverged, not by warnings.
     with (
         np.errstate(over="ignore", invalid="ignore"),
