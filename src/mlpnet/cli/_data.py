@@ -67,7 +67,7 @@ def _text_labels(data: str, target: str | None) -> tuple[np.ndarray, np.ndarray]
     if "" in labels:
         line = rows[1 + labels.index("")][0]
         raise ValueError(f"{data}: line {line}, column {name!r}: empty label")
-    return _csv_features(Path(data), {name}), np.array(labels, dtype=str)
+    return _csv_features(Path(data), {name}, rows), np.array(labels, dtype=str)
 
 
 def _is_number(text: str) -> bool:
@@ -194,9 +194,12 @@ def read_features(path: str, drop: set[str], mnist: str | None = None) -> np.nda
     return load_features(file)
 
 
-def _csv_features(file: Path, drop: set[str]) -> np.ndarray:
-    """The columns of a CSV with a header row whose names are not in `drop`, as floats."""
-    rows = csv_rows(file)
+def _csv_features(file: Path, drop: set[str], rows: list | None = None) -> np.ndarray:
+    """The columns of a CSV with a header row whose names are not in `drop`, as floats.
+
+    `rows` are the file's ``csv_rows`` where the caller has read them already.
+    """
+    rows = csv_rows(file) if rows is None else rows
     if len(rows) < 2:
         raise ValueError(f"{file}: expected a header row and at least one data row")
     header = [name.strip() for name in rows[0][1]]
