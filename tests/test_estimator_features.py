@@ -313,6 +313,7 @@ def test_two_warm_fits_of_k_equal_one_fit_of_2k(params):
     two = MLPClassifier(max_iter=4, warm_start=True, **common)
     two.fit(X, y).fit(X, y)
     np.testing.assert_array_equal(two.network_.params, one.network_.params)
+    # equal to the bit, as issue 13 asks: the same arithmetic in the same order, one process
     assert two.loss_curve_ == one.loss_curve_ and two.t_ == one.t_
     # forgetting the optimizer's state (what scikit-learn does) lands elsewhere
     three = MLPClassifier(max_iter=4, warm_start=True, **common).fit(X, y)

@@ -33,6 +33,26 @@ from mlpnet.playground.problems import DATASETS, OPTIMIZERS, circles, dataset, s
 from mlpnet.playground.session import Session  # noqa: E402
 from mlpnet.playground.surface import loss_surface  # noqa: E402
 
+CONTRACT = [
+    "dataset",
+    "layers",
+    "activation",
+    "optimizer",
+    "lr",
+    "batch-size",
+    "start",
+    "pause",
+    "step",
+    "reset",
+    "epoch",
+    "loss",
+    "boundary",
+    "neurons",
+    "backprop",
+    "grad-norms",
+]
+"""The data-testid names API.md ("Playground") promises; the browser tests use them too."""
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 LIMITS = Limits(max_epochs_per_second=5000.0)
 
@@ -312,24 +332,7 @@ def test_a_session_no_stream_has_touched_is_reaped():
 def test_page_and_static_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200
-    for testid in [
-        "dataset",
-        "layers",
-        "activation",
-        "optimizer",
-        "lr",
-        "batch-size",
-        "start",
-        "pause",
-        "step",
-        "reset",
-        "epoch",
-        "loss",
-        "boundary",
-        "neurons",
-        "backprop",
-        "grad-norms",
-    ]:
+    for testid in CONTRACT:
         assert f'data-testid="{testid}"' in page.text
     assert "http" not in page.text.replace("http-equiv", "")  # nothing fetched from elsewhere
     assert client.get("/static/playground.js").status_code == 200

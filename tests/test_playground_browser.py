@@ -26,28 +26,10 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+from test_playground import CONTRACT  # noqa: E402
 
 import mlpnet  # noqa: E402
 from mlpnet.playground import Limits, create_app, running  # noqa: E402
-
-CONTRACT = [
-    "dataset",
-    "layers",
-    "activation",
-    "optimizer",
-    "lr",
-    "batch-size",
-    "start",
-    "pause",
-    "step",
-    "reset",
-    "epoch",
-    "loss",
-    "boundary",
-    "neurons",
-    "backprop",
-    "grad-norms",
-]
 
 
 @pytest.fixture(scope="module")
