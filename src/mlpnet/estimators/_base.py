@@ -89,7 +89,7 @@ class BaseMLP(BaseEstimator):
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
+        activation: Any = "relu",
         *,
         solver: str = "adam",
         alpha: float = 0.0001,

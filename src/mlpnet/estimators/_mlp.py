@@ -397,7 +397,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self,
         loss: str = "squared_error",
         hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
+        activation: Any = "relu",
         *,
         solver: str = "adam",
         alpha: float = 0.0001,
