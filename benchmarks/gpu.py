@@ -107,24 +107,54 @@ def run_mlpnet_fit(a):
     _fit_epochs("mlpnet_fit", a, "torch", *_torch_data(a))
 
 
+def _kernels_per_step(run, device):
+    """CUDA kernels one eager step launches (cuBLAS's own included), by the profiler."""
+    if not device.startswith("cuda"):
+        return None
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    if run._lean is not None:
+        run._lean.load()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        run._step(0)
+        torch.cuda.synchronize()
+    names = [e.name for e in prof.events() if e.device_type.name == "CUDA"]
+    return len(names), sorted(set(n[:60] for n in names))
+
+
 def run_mlpnet_graph(a):
     import mlpnet
     from mlpnet.epoch_graph import EpochGraph
 
     X, y, sync = _torch_data(a)
+
+    class SeparateReLU(EpochGraph):
+        _fuse_relu = False
+
+    variants = (
+        ("mlpnet_graph", False, None),
+        ("mlpnet_graph_shuffled", True, None),
+        ("mlpnet_graph_relu_apart", False, "apart"),  # ReLU as its own kernel
+        ("mlpnet_graph_generic", False, False),  # the generic engine's step, captured
+    )
     for b in a.batches:
-        for shuffle in (False, True):
+        for name, shuffle, fused in variants:
+            if fused is not None and b != 100:
+                continue  # the variants are shown at batch 100 only, for the kernel count
             net = mlpnet.Network([D, H, C], seed=0, backend="torch", device=a.device)
             t = time.perf_counter()
-            run = EpochGraph(
-                net, X, y, loss="softmax_cross_entropy", lr=LR, batch_size=b, shuffle=shuffle
-            )
+            cls = SeparateReLU if fused == "apart" else EpochGraph
+            run = cls(net, X, y, loss="softmax_cross_entropy", lr=LR, batch_size=b,
+                      shuffle=shuffle, fused=None if fused is None else bool(fused))  # fmt: skip
             run.epoch()
             sync()
             first = time.perf_counter() - t
-            name = "mlpnet_graph_shuffled" if shuffle else "mlpnet_graph"
             report(name, b, a.rows, *timed(run.epoch, sync, a.repeats))
-            emit(runner=name, batch=b, capture_and_first_epoch_s=round(first, 4))
+            counted = _kernels_per_step(run, a.device) if b == 100 else None
+            extra = {"kernels_per_step": counted[0], "kernels": counted[1]} if counted else {}
+            emit(runner=name, batch=b, capture_and_first_epoch_s=round(first, 4), **extra)
 
 
 def run_mlpnet_cupy(a):
@@ -168,10 +198,11 @@ def run_equality(a):
 
     import mlpnet
     from mlpnet.backends import to_numpy
+    from mlpnet.epoch_graph import EpochGraph
 
     X, y, _ = _torch_data(a)
     ref = mlpnet.Network([D, H, C], seed=0)
-    net = ref.to("torch", a.device)
+    net, graphed = ref.to("torch", a.device), ref.to("torch", a.device)
     for model, data in ((ref, (X.cpu().numpy(), y.cpu().numpy())), (net, (X, y))):
         model.fit(
             *data,
@@ -182,9 +213,14 @@ def run_equality(a):
             shuffle=False,
             progress=False,
         )
-    a64, b64 = to_numpy(net.params).astype(np.float64), ref.params.astype(np.float64)
-    rel = float(np.abs(a64 - b64).max() / np.abs(b64).max())
-    emit(runner="equality", batch=100, relative_difference=rel, goal=1e-5, met=rel <= 1e-5)
+    EpochGraph(graphed, X, y, loss="softmax_cross_entropy", lr=LR, batch_size=100,
+               shuffle=False).fit(1)  # fmt: skip
+    b64 = ref.params.astype(np.float64)
+    for name, model in (("net.fit", net), ("EpochGraph", graphed)):
+        a64 = to_numpy(model.params).astype(np.float64)
+        rel = float(np.abs(a64 - b64).max() / np.abs(b64).max())
+        emit(runner="equality", path=name, batch=100, relative_difference=rel, goal=1e-5,
+             met=rel <= 1e-5)  # fmt: skip
 
 
 # ---------------------------------------------------------------- peers (anchors.py's code)
@@ -358,6 +394,8 @@ def summary(rows, args):
                 f"{'met' if t <= goal else 'missed'}; {t / LIMIT_S:.0f}× the 0.75 ms limit"
             )
     for r in rows:
+        if "kernels_per_step" in r:
+            lines.append(f"{r['runner']}: {r['kernels_per_step']} CUDA kernels per batch-100 step")
         if r.get("runner") == "gd_step" and "speedup" in r:
             lines.append(
                 f"goal full-batch GD step ≥ 100× 2-thread NumPy: {r['speedup']}× — "
@@ -365,7 +403,7 @@ def summary(rows, args):
             )
         if r.get("runner") == "equality":
             lines.append(
-                f"goal equal to NumPy to 1e-5 after one epoch: "
+                f"goal equal to NumPy to 1e-5 after one epoch ({r.get('path')}): "
                 f"{r['relative_difference']:.2e} — {'met' if r['met'] else 'missed'}"
             )
     print("\n".join(lines), flush=True)

@@ -6,7 +6,8 @@
 #   benchmarks/gpu_check.sh [FILE]      # on the CUDA machine, from anywhere in the repository;
 #                                       # FILE defaults to ${OUT:-.}/gpu_check.txt
 #
-# Takes about 2–4 minutes on an H100 (the gpu tests ≈ 30 s, the benchmark the rest). Extra
+# Takes about 3–5 minutes on an H100, at most 9 (each part has its own time limit: the torch-CUDA
+# tests 120 s, the benchmark 330 s, the CuPy backend tests 75 s). Extra
 # arguments for benchmarks/gpu.py go in GPU_BENCH_ARGS, e.g. GPU_BENCH_ARGS="--repeats 3".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,13 +43,15 @@ for path in .gpu_deps/*; do
 done
 export PYTHONPATH="$PWD/src:$deps${PYTHONPATH:+:$PYTHONPATH}"
 {
-  echo "# mlpnet GPU check, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "# mlpnet GPU check, $(date -u +%FT%TZ), commit ${MLPNET_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo '?')}"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 || true
   "$PY" -c "import sys, numpy, torch, array_api_compat as c; print('python', sys.version.split()[0], '| numpy', numpy.__version__, '| torch', torch.__version__, '| array-api-compat', c.__version__, '| cuda', torch.cuda.is_available())" 2>&1
-  echo "## gpu tests"
-  timeout 240 "$PY" -m pytest -q -p no:cacheprovider -m gpu -rs tests/test_epoch_graph.py tests/test_backends.py 2>&1 | tail -30
+  echo "## gpu tests: torch on CUDA (tests/test_gpu.py, the EpochGraph replays)"
+  timeout 120 "$PY" -m pytest -q -p no:cacheprovider -m gpu -rs tests/test_gpu.py tests/test_epoch_graph.py 2>&1 | tail -40
   echo "## benchmarks/gpu.py"
   # shellcheck disable=SC2086
-  timeout 480 "$PY" benchmarks/gpu.py ${GPU_BENCH_ARGS:-} 2>&1
+  timeout 330 "$PY" benchmarks/gpu.py ${GPU_BENCH_ARGS:-} 2>&1
+  echo "## gpu tests: the cupy backend (tests/test_backends.py; CuPy compiles each kernel on first use)"
+  timeout 75 "$PY" -m pytest -q -p no:cacheprovider -m gpu -rs tests/test_backends.py 2>&1 | tail -25
   echo "# done $(date -u +%FT%TZ)"
 } | tee "$out"

@@ -26,7 +26,11 @@ def rel(a, b):
     return np.abs(a - b).max() / np.abs(b).max()
 
 
-@pytest.mark.parametrize("fused", [False, True])
+class SeparateReLU(EpochGraph):
+    _fuse_relu = False  # ReLU as its own kernel, not in the GEMM's epilogue
+
+
+@pytest.mark.parametrize("fused", [False, True, "separate relu"])
 @pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "identity"])
 @pytest.mark.parametrize("batch", [1, 10, 53, 100])
 def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
@@ -42,7 +46,7 @@ def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
         batch_size=batch,
         shuffle=False,
     )
-    runner = EpochGraph(
+    runner = (SeparateReLU if fused == "separate relu" else EpochGraph)(
         net,
         X,
         y,
@@ -51,6 +55,7 @@ def test_eager_epochs_equal_numpy_sgd(batch, hidden, fused):
         batch_size=batch,
         shuffle=False,
         graph=False,
+        fused=bool(fused),
     )
     h = runner.fit(2)
     assert rel(net.params, ref.params) <= 1e-5  # float32, other kernels: a tolerance
@@ -119,7 +124,7 @@ def test_refusals_and_divergence():
 
 @pytest.mark.gpu
 @needs_cuda
-@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("fused", [False, True, "separate relu"])
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_cuda_graph_replay_equals_eager(shuffle, fused):
     X, y = data(n=1000, d=20, k=10)
@@ -127,7 +132,7 @@ def test_cuda_graph_replay_equals_eager(shuffle, fused):
     torch.backends.cuda.matmul.allow_tf32 = False
     nets = [base.to("torch", "cuda") for _ in range(2)]
     runs = [
-        EpochGraph(
+        (SeparateReLU if fused == "separate relu" else EpochGraph)(
             nets[i],
             X,
             y,
@@ -137,7 +142,7 @@ def test_cuda_graph_replay_equals_eager(shuffle, fused):
             shuffle=shuffle,
             seed=5,
             graph=bool(i),
-            fused=fused,
+            fused=bool(fused),
         )
         for i in range(2)
     ]

@@ -4,21 +4,24 @@ On a GPU a batch-100 step of a 784-200-10 network is a few microseconds of arith
 kernel launches, each ~5–10 µs from Python: the epoch is launch-bound. `EpochGraph` keeps the data
 resident on the device, shuffles by a device permutation (a gather into a static buffer, outside
 the graph), captures the ⌈N/B⌉ steps of an epoch **once** with ``torch.cuda.CUDAGraph`` and then
-replays the graph each epoch. Each step's J is written into a device vector; the epoch's mean loss
-is read once per epoch.
+replays the graph each epoch. The steps' J's land in a device vector; the epoch's losses are read
+once per epoch.
 
 CuPy's stream capture refuses cuBLAS calls (CuPy 14: "calling cuBLAS API during stream capture is
 currently unsupported"), so the graph path is PyTorch's; ``graph=False`` (the default off CUDA)
 runs the very same step function eagerly, which is how the CPU test suite checks it.
 
-The step is Algorithm 6.1 from `mlpnet._xp_engine` followed by θ ← θ − γ ∇J; θ and ∇θ are the
-network's own flat arrays (static addresses, as a graph needs), updated in place.
+Two step functions: `_LeanStep` (the default where the network allows: ψ among relu, tanh,
+sigmoid, identity and softmax cross-entropy), Algorithm 6.1 in 8 kernels a step for one ReLU
+hidden layer; and, for every other network, Algorithm 6.1 from `mlpnet._xp_engine` followed by
+θ ← θ − γ ∇J on the network's own flat θ and ∇θ (static addresses, as a graph needs), in place.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from itertools import pairwise
 from typing import Any
 
 from . import _xp_engine as engine
@@ -52,9 +55,10 @@ class EpochGraph:
     graph : bool or None
         Capture and replay a CUDA graph; None (default) does so on a CUDA device, else eager.
     fused : bool or None
-        Use the PyTorch-specific step (`_fused_step`: ``addmm`` with the bias, ``log_softmax``,
-        gradients written by ``out=`` into ∇θ's slots, 19 kernels a step instead of the
-        generic engine's 37) where the network allows it (None, the default), or not (False: the
+        Use the PyTorch-specific step (`_LeanStep`: the bias carried in the GEMMs, the update
+        folded into the gradient GEMM, J computed once per epoch from the kept logits; 9 kernels
+        a step for one hidden layer, against the generic engine's 37) where the network allows it
+        (None, the default), or not (False: the
         generic `mlpnet._xp_engine` step).
 
     Attributes
@@ -64,6 +68,8 @@ class EpochGraph:
     order : tensor of shape (N,) or None
         The permutation of the latest epoch (None without shuffling).
     """
+
+    _fuse_relu = True  # ReLU through cuBLASLt's epilogue (False: a separate kernel; for benchmarks)
 
     def __init__(
         self,
@@ -89,7 +95,6 @@ class EpochGraph:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         self.net, self.lr, self.loss = net, float(lr), get_loss(loss)
         check_pairing(self.loss, net.activations[-1])
-        self._labels = len(getattr(Y, "shape", ())) == 1  # one-hot rows: Σ_k y_k = 1
         self.X, self.Y = check_data(net, X, Y, self.loss)
         self.n = self.X.shape[0]
         self.batch_size = min(int(batch_size), self.n)
@@ -99,8 +104,6 @@ class EpochGraph:
         if self.graph and device.type != "cuda":
             raise ValueError("graph=True needs a CUDA device (net.to('torch', 'cuda'))")
         self.shuffle = bool(shuffle)
-        self._Xs = torch.empty_like(self.X) if shuffle else self.X  # static, shuffled copies
-        self._Ys = torch.empty_like(self.Y) if shuffle else self.Y
         self._gen = torch.Generator(device=device).manual_seed(int(seed))
         self.losses = torch.zeros(self.steps, dtype=self.X.dtype, device=device)
         self.order: Any = None
@@ -115,14 +118,23 @@ class EpochGraph:
                 "output with cross_entropy)"
             )
         self.fused = can_fuse if fused is None else bool(fused)
+        self._lean = (
+            _LeanStep(net, self.X, self.Y, self.batch_size, self._fuse_relu) if self.fused else None
+        )
+        if self._lean is not None:  # the lean step reads X̃ = [X | 1] and −y instead
+            self.X, self.Y = self._lean.X, self._lean.Y
+        self._Xs = torch.empty_like(self.X) if shuffle else self.X  # static, shuffled copies
+        self._Ys = torch.empty_like(self.Y) if shuffle else self.Y
+
+    def _rows(self, i: int) -> slice:
+        return slice(i * self.batch_size, min((i + 1) * self.batch_size, self.n))
 
     def _step(self, i: int) -> None:
         """Step i of the epoch: J and ∇J on batch i, then θ ← θ − γ∇J, in place (graph-safe)."""
         net, xp = self.net, self.net.array_backend.xp
-        rows = slice(i * self.batch_size, min((i + 1) * self.batch_size, self.n))
-        if self.fused:
-            Xb, Yb = self._Xs[rows], self._Ys[rows]
-            self.losses[i] = _fused_step(net, Xb, Yb, self.lr, self._labels)
+        rows = self._rows(i)
+        if self._lean is not None:
+            self._lean.step(self._Xs[rows], self._Ys[rows], rows, self.lr)
             return
         params = engine.views(xp, net.params, net.sizes)
         Qs, Zs = engine.forward(xp, params, net._xp_acts, self._Xs[rows])
@@ -134,8 +146,14 @@ class EpochGraph:
         self.losses[i] = J
 
     def _body(self) -> None:
+        """One epoch's steps (what the graph holds); the lean step also copies θ in and out."""
+        if self._lean is not None:
+            self._lean.load()
         for i in range(self.steps):
             self._step(i)
+        if self._lean is not None:
+            self._lean.store()
+            self._lean.losses(self._Ys, self.batch_size, self.losses)
 
     def _permute(self) -> None:
         """A new order of the rows, drawn and applied on the device (outside the graph)."""
@@ -155,6 +173,8 @@ class EpochGraph:
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
+            if self._lean is not None:
+                self._lean.load()
             for i in range(min(3, self.steps)):
                 self._step(i)
         torch.cuda.current_stream().wait_stream(side)
@@ -200,11 +220,11 @@ class EpochGraph:
         return history
 
 
-_TORCH_ACTS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "identity": None}
+_TORCH_ACTS = {"relu", "tanh", "sigmoid", "identity"}
 
 
 def _fusable(net: Any, loss: Any) -> bool:
-    """Whether `_fused_step` covers the network: hidden ψ it knows, softmax cross-entropy."""
+    """Whether `_LeanStep` covers the network: hidden ψ it knows, softmax cross-entropy."""
     acts = [a.name for a in net._xp_acts]
     hidden_ok = all(a in _TORCH_ACTS for a in acts[:-1])
     pair = (acts[-1], loss.name)
@@ -214,43 +234,117 @@ def _fusable(net: Any, loss: Any) -> bool:
     )
 
 
-def _fused_step(net: Any, X: Any, Y: Any, lr: float, one_hot: bool = False) -> Any:
-    """One SGD step in few PyTorch kernels, the same formulas as Algorithm 6.1; returns J (0-d).
+class _LeanStep:
+    """Algorithm 6.1 + θ ← θ − γ∇J in few PyTorch kernels: 8 a step for 784-200-10 ReLU.
 
-    Z_l = addmm(b_l, Q_{l-1}, W_lᵀ); log P = log_softmax(Z_L); J = −Σ Y ⊙ log P / n;
-    δ_L = (P ⊙ Σ_k y_k − Y)/n; ∇W_l = δ_lᵀ Q_{l-1} and ∇b_l = Σ_rows δ_l written by ``out=`` into
-    the gradient's slots; θ ← θ − γ ∇θ. With `one_hot` (targets from labels) Σ_k y_k = 1 is not
-    recomputed.
+    The bias rides in the matrix product (the usual augmentation): layer l works on
+    W̃_l = [W_l | b_l] and Q̃_{l-1} = [Q_{l-1} | 1], so Z_l = Q̃_{l-1} W̃_lᵀ is one GEMM and
+    ∇W̃_l = δ_lᵀ Q̃_{l-1} gives ∇W_l and ∇b_l = Σ_rows δ_l at once. The update is folded into that
+    GEMM (``W̃.addmm_(δᵀ, Q̃, alpha=−γ/n)``), so no gradient is stored. A ReLU layer computes
+    Q̃_l = relu(Q̃_{l-1} W̃_lᵀ) in one cuBLASLt call (``torch._addmm_activation``): W̃_l has one
+    extra row (weights 0, bias 1) whose unit always outputs relu(1) = 1, the column of ones the
+    next layer needs; that row is never updated. Other ψ write ψ(Z_l) into the first columns of a
+    static Q̃_l whose last column holds the ones.
+
+    Per step, for 784-200-10 ReLU (8 kernels): Q̃_1 = relu(X̃ W̃_1ᵀ); the logits Q̃_1 W̃_2ᵀ, written
+    into the epoch's logits buffer; log P = log_softmax(Z_2); δ_2 = P Σy − y (log-softmax's
+    backward with −y as its incoming gradient: one kernel); δ_1 = δ_2 W_2 (a strided view of W̃_2);
+    δ_1 ⊙ relu'(Z_1) (``threshold_backward`` on Q_1); the two updates. J is not computed per step:
+    each step's logits are kept, and the epoch's J's are computed from them once, after the last
+    step (the logits before each update, so the same J's as the generic step's).
+
+    W̃ are working copies: θ is copied in at the start of the epoch and out at its end (inside the
+    graph, so θ is always the network's own array and nothing else sees the copies).
     """
-    import torch
 
-    params, (_, grads), acts = net.layer_params(net.params), net.gradient_buffer, net._xp_acts
-    Qs, Zs = [X], []
-    for (W, b), act in zip(params[:-1], acts[:-1], strict=True):
-        Z = torch.addmm(b, Qs[-1], W.T)
-        Zs.append(Z)
-        fn = _TORCH_ACTS[act.name]
-        Qs.append(Z if fn is None else getattr(torch, fn)(Z))
-    W, b = params[-1]
-    logP = torch.log_softmax(torch.addmm(b, Qs[-1], W.T), dim=1)
-    n = X.shape[0]
-    J = (Y * logP).sum().mul_(-1.0 / n)  # −Σ y log p / n (labels are one-hot rows here)
-    P = torch.exp(logP)
-    if not one_hot:
-        P.mul_(Y.sum(dim=1, keepdim=True))
-    delta = P.sub_(Y).mul_(1.0 / n)
-    for l in range(len(params) - 1, -1, -1):
-        gW, gb = grads[l]
-        torch.mm(delta.T, Qs[l], out=gW)
-        torch.sum(delta, dim=0, out=gb)
-        if l > 0:
-            delta = delta @ params[l][0]
-            name, Q = acts[l - 1].name, Qs[l]
+    def __init__(self, net: Any, X: Any, Y: Any, batch_size: int, fuse_relu: bool = True) -> None:
+        import torch
+
+        self.net, self.torch = net, torch
+        dev, dtype = X.device, X.dtype
+        ones = torch.ones(X.shape[0], 1, dtype=dtype, device=dev)
+        self.X = torch.cat([X, ones], dim=1)  # X̃: the bias column travels with the rows
+        self.Y = -Y  # −y: log-softmax's backward turns it into δ_L = P Σy − y
+        self.acts = [a.name for a in net._xp_acts[:-1]] + [None]
+        self.fused_relu = [fuse_relu and name == "relu" for name in self.acts]
+        self.W, self.Q, self.zero = [], [], []
+        for (n_in, n_out), fused in zip(pairwise(net.sizes), self.fused_relu, strict=True):
+            W = torch.empty(n_out + fused, n_in + 1, dtype=dtype, device=dev)
+            if fused:  # the unit whose output is relu(0·q + 1) = 1
+                W[n_out] = 0
+                W[n_out, n_in] = 1
+            self.W.append(W)
+            self.zero.append(torch.zeros(n_out + 1, dtype=dtype, device=dev) if fused else None)
+            Q = None
+            if not fused and len(self.W) < len(net.sizes) - 1:  # a static Q̃_l for other ψ
+                Q = torch.empty(batch_size, n_out + 1, dtype=dtype, device=dev)
+                Q[:, n_out] = 1
+            self.Q.append(Q)
+        self.logits = torch.empty(X.shape[0], net.sizes[-1], dtype=dtype, device=dev)
+
+    def _pairs(self) -> Any:
+        sizes = self.net.sizes
+        params = self.net.layer_params(self.net.params)
+        return zip(params, self.W, sizes[:-1], sizes[1:], strict=True)
+
+    def load(self) -> None:
+        for (W, b), Wt, n_in, n_out in self._pairs():
+            Wt[:n_out, :n_in].copy_(W)
+            Wt[:n_out, n_in].copy_(b)
+
+    def store(self) -> None:
+        for (W, b), Wt, n_in, n_out in self._pairs():
+            W.copy_(Wt[:n_out, :n_in])
+            b.copy_(Wt[:n_out, n_in])
+
+    def step(self, X: Any, negY: Any, rows: slice, lr: float) -> None:
+        """One step on the batch X̃ = X[rows] (shuffled rows) with targets −y = negY."""
+        torch, aten, sizes = self.torch, self.torch.ops.aten, self.net.sizes
+        n = X.shape[0]
+        inputs = [X]
+        for l in range(len(self.W) - 1):
+            Wt, name, width = self.W[l], self.acts[l], sizes[l + 1]
+            if self.fused_relu[l]:
+                inputs.append(torch._addmm_activation(self.zero[l], inputs[-1], Wt.T))
+                continue
+            Z = torch.mm(inputs[-1], Wt.T)
+            Q = self.Q[l][:n]
+            out = Q[:, :width]
             if name == "relu":
-                delta.mul_(Zs[l - 1] > 0)
+                torch.clamp_min(Z, 0, out=out)
             elif name == "tanh":
-                delta.mul_(1.0 - Q * Q)
+                torch.tanh(Z, out=out)
             elif name == "sigmoid":
-                delta.mul_(Q * (1.0 - Q))
-    net.params.sub_(net.gradient_buffer[0], alpha=lr)
-    return J
+                torch.sigmoid(Z, out=out)
+            else:
+                out.copy_(Z)
+            inputs.append(Q)
+        logits = self.logits[rows]
+        torch.mm(inputs[-1], self.W[-1].T, out=logits)
+        logP = torch.log_softmax(logits, dim=1)
+        delta = aten._log_softmax_backward_data(negY, logP, 1, logP.dtype)  # P Σy − y
+        scale = -lr / n
+        for l in range(len(self.W) - 1, -1, -1):
+            Wt, Q, n_in, n_out = self.W[l], inputs[l], sizes[l], sizes[l + 1]
+            if l > 0:
+                name = self.acts[l - 1]
+                back = torch.mm(delta, Wt[:n_out, :n_in])  # δ_l W_l, before W_l moves
+                Qh = Q[:, :n_in]
+                if name == "relu":
+                    back = aten.threshold_backward(back, Qh, 0)
+                elif name == "tanh":
+                    back = aten.tanh_backward(back, Qh)
+                elif name == "sigmoid":
+                    back = aten.sigmoid_backward(back, Qh)
+            Wt[:n_out].addmm_(delta.T, Q, alpha=scale)  # W̃_l ← W̃_l − γ/n δ_lᵀ Q̃_{l-1}
+            if l > 0:
+                delta = back
+
+    def losses(self, negY: Any, batch_size: int, out: Any) -> None:
+        """Each step's J = −Σ y log P / n from the kept logits: a handful of kernels per epoch."""
+        torch = self.torch
+        per_row = (negY * torch.log_softmax(self.logits, dim=1)).sum(dim=1)
+        full, rest = divmod(per_row.shape[0], batch_size)
+        out[:full].copy_(per_row[: full * batch_size].view(full, batch_size).mean(dim=1))
+        if rest:
+            out[full].copy_(per_row[full * batch_size :].mean())
