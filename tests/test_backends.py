@@ -221,6 +221,9 @@ def test_save_load_to_copy_pickle(backend, tmp_path):
     close(net.params, host.params, 0.0)
     home = net.to("numpy")
     assert isinstance(home.params, np.ndarray) and home.n_params == net.n_params
+    state = net.__getstate__()  # host arrays only: a GPU network unpickles where CuPy can't
+    assert all(isinstance(a, np.ndarray) for layer in state["layers"] for a in (layer.W, layer.b))
+    assert type(net.layers[0].W) is type(net.params)  # the network's own layers untouched
     thawed = pickle.loads(pickle.dumps(net))  # noqa: S301 - our own bytes
     close(thawed.params, net.params, 0.0)
     assert thawed.backend == backend

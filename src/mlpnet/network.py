@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from itertools import pairwise
 from os import PathLike
@@ -256,7 +257,13 @@ class Network:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
-        state = {"layers": self.layers, "dtype": self._dtype.name, "theta": to_numpy(self._theta)}
+        theta = to_numpy(self._theta)
+        layers = self.layers
+        if not self._backend.is_numpy:  # the layers' W, b as host views: no device arrays pickled
+            layers = [copy.copy(layer) for layer in layers]
+            for layer, (W, b) in zip(layers, layer_views(theta, self.sizes), strict=True):
+                layer._W, layer._b = W, b
+        state = {"layers": layers, "dtype": self._dtype.name, "theta": theta}
         if not self._backend.is_numpy:
             state["backend"] = self._backend.spec()
         return state
