@@ -133,9 +133,13 @@ def run_mlpnet_graph(a):
     class SeparateReLU(EpochGraph):
         _fuse_relu = False
 
+    class TorchDelta(EpochGraph):
+        _triton = False  # softmax and δ by PyTorch's kernels, not the Triton one
+
     variants = (
         ("mlpnet_graph", False, None),
         ("mlpnet_graph_shuffled", True, None),
+        ("mlpnet_graph_torch_delta", False, "torch delta"),  # without the Triton kernel
         ("mlpnet_graph_relu_apart", False, "apart"),  # ReLU as its own kernel
         ("mlpnet_graph_generic", False, False),  # the generic engine's step, captured
     )
@@ -145,7 +149,7 @@ def run_mlpnet_graph(a):
                 continue  # the variants are shown at batch 100 only, for the kernel count
             net = mlpnet.Network([D, H, C], seed=0, backend="torch", device=a.device)
             t = time.perf_counter()
-            cls = SeparateReLU if fused == "apart" else EpochGraph
+            cls = {"apart": SeparateReLU, "torch delta": TorchDelta}.get(fused, EpochGraph)
             run = cls(net, X, y, loss="softmax_cross_entropy", lr=LR, batch_size=b,
                       shuffle=shuffle, fused=None if fused is None else bool(fused))  # fmt: skip
             run.epoch()

@@ -183,3 +183,77 @@ def test_cuda_fit_equals_numpy(name):
         )
     assert net.params.device.type == "cuda"
     assert rel(net.params, ref.params) <= 1e-5
+
+
+TRITON_CHECK = """
+import numpy as np, mlpnet
+from mlpnet._triton_delta import softmax_delta
+from mlpnet.backends import to_numpy
+from mlpnet.epoch_graph import EpochGraph
+from mlpnet.optim import SGD
+
+class WithTriton(EpochGraph):
+    _triton = staticmethod(softmax_delta)
+
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(53, 6)), rng.integers(0, 4, 53)
+soft = rng.uniform(size=(53, 4)) * 2  # rows of any sum: δ_L = P Σy − y
+worst = 0.0
+for hidden in ("relu", "tanh", "sigmoid", "identity"):
+    for batch, targets, dtype in ((1, y, "float32"), (10, soft, "float32"), (53, y, "float64")):
+        ref = mlpnet.Network([6, 8, 5, 4], activation=hidden, seed=1, dtype=dtype)
+        net = ref.to("torch")
+        h0 = ref.fit(X, targets, loss="softmax_cross_entropy", optimizer=SGD(0.2), epochs=2,
+                     batch_size=batch, shuffle=False, progress=False)
+        run = WithTriton(net, X, targets, loss="softmax_cross_entropy", lr=0.2,
+                         batch_size=batch, shuffle=False, graph=False)
+        assert run._lean.triton is softmax_delta
+        h = run.fit(2)
+        a, b = to_numpy(net.params).astype(float), ref.params.astype(float)
+        tol = 1e-5 if dtype == "float32" else 1e-12
+        rel = np.abs(a - b).max() / np.abs(b).max()
+        assert rel <= tol, (hidden, batch, dtype, rel)
+        np.testing.assert_allclose(h.step_loss, h0.step_loss, rtol=tol)
+        worst = max(worst, rel)
+print("ok", worst)
+"""
+
+
+def test_triton_kernel_in_the_interpreter_equals_numpy():
+    """The softmax-δ Triton kernel, run by Triton's CPU interpreter, against NumPy's SGD."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("triton", reason="Triton is not installed (it comes with CUDA PyTorch)")
+    env = {**os.environ, "TRITON_INTERPRET": "1"}  # read when the kernel is defined: a subprocess
+    done = subprocess.run([sys.executable, "-c", TRITON_CHECK], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith("ok"), done.stderr[-3000:]
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "identity"])
+def test_cuda_lean_graph_every_activation_equals_numpy(hidden):
+    """The default CUDA path (Triton's softmax-δ kernel where Triton is), captured, vs NumPy."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    X, y = data(n=1000, d=20, k=10)
+    soft = np.random.default_rng(1).uniform(size=(1000, 10))
+    for targets in (y, soft):
+        ref = mlpnet.Network([20, 32, 16, 10], activation=hidden, seed=4)
+        net = ref.to("torch", "cuda")
+        run = EpochGraph(net, X, targets, loss="softmax_cross_entropy", lr=0.3, batch_size=64,
+                         shuffle=False)  # fmt: skip
+        assert run.graph and run.fused
+        try:
+            import triton  # noqa: F401
+
+            assert run._lean.triton is not None
+        except ImportError:
+            assert run._lean.triton is None
+        h = run.fit(2)
+        h0 = ref.fit(X, targets, loss="softmax_cross_entropy", optimizer=SGD(0.3), epochs=2,
+                     batch_size=64, shuffle=False)  # fmt: skip
+        assert rel(net.params, ref.params) <= 1e-5
+        np.testing.assert_allclose(h.step_loss, h0.step_loss, rtol=1e-5)

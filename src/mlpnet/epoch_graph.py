@@ -70,6 +70,7 @@ class EpochGraph:
     """
 
     _fuse_relu = True  # ReLU through cuBLASLt's epilogue (False: a separate kernel; for benchmarks)
+    _triton: Any = None  # the softmax-δ kernel: None where it applies, False never, or a function
 
     def __init__(
         self,
@@ -119,7 +120,9 @@ class EpochGraph:
             )
         self.fused = can_fuse if fused is None else bool(fused)
         self._lean = (
-            _LeanStep(net, self.X, self.Y, self.batch_size, self._fuse_relu) if self.fused else None
+            _LeanStep(net, self.X, self.Y, self.batch_size, self._fuse_relu, self._triton)
+            if self.fused
+            else None
         )
         if self._lean is not None:  # the lean step reads X̃ = [X | 1] and −y instead
             self.X, self.Y = self._lean.X, self._lean.Y
@@ -134,7 +137,7 @@ class EpochGraph:
         net, xp = self.net, self.net.array_backend.xp
         rows = self._rows(i)
         if self._lean is not None:
-            self._lean.step(self._Xs[rows], self._Ys[rows], rows, self.lr)
+            self._lean.step(self._Xs, self._Ys, rows, self.lr)
             return
         params = engine.views(xp, net.params, net.sizes)
         Qs, Zs = engine.forward(xp, params, net._xp_acts, self._Xs[rows])
@@ -234,6 +237,20 @@ def _fusable(net: Any, loss: Any) -> bool:
     )
 
 
+def _triton_delta(net: Any, device: Any) -> Any:
+    """The Triton softmax-δ kernel where it applies, else None (PyTorch's kernels do the same).
+
+    It applies on CUDA, with Triton installed, a hidden layer and at most 1,024 classes.
+    """
+    import importlib.util
+
+    if device.type != "cuda" or len(net.sizes) < 3 or importlib.util.find_spec("triton") is None:
+        return None
+    from . import _triton_delta as kernels
+
+    return kernels.softmax_delta if net.sizes[-1] <= kernels.MAX_CLASSES else None
+
+
 class _LeanStep:
     """Algorithm 6.1 + θ ← θ − γ∇J in few PyTorch kernels: 8 a step for 784-200-10 ReLU.
 
@@ -257,7 +274,9 @@ class _LeanStep:
     graph, so θ is always the network's own array and nothing else sees the copies).
     """
 
-    def __init__(self, net: Any, X: Any, Y: Any, batch_size: int, fuse_relu: bool = True) -> None:
+    def __init__(
+        self, net: Any, X: Any, Y: Any, batch_size: int, fuse_relu: bool = True, triton: Any = None
+    ) -> None:
         import torch
 
         self.net, self.torch = net, torch
@@ -281,6 +300,7 @@ class _LeanStep:
                 Q[:, n_out] = 1
             self.Q.append(Q)
         self.logits = torch.empty(X.shape[0], net.sizes[-1], dtype=dtype, device=dev)
+        self.triton = _triton_delta(net, dev) if triton is None else (triton or None)
 
     def _pairs(self) -> Any:
         sizes = self.net.sizes
@@ -297,9 +317,10 @@ class _LeanStep:
             W.copy_(Wt[:n_out, :n_in])
             b.copy_(Wt[:n_out, n_in])
 
-    def step(self, X: Any, negY: Any, rows: slice, lr: float) -> None:
-        """One step on the batch X̃ = X[rows] (shuffled rows) with targets −y = negY."""
+    def step(self, X_all: Any, negY_all: Any, rows: slice, lr: float) -> None:
+        """One step on the batch X̃ = X_all[rows] (shuffled) with targets −y = negY_all[rows]."""
         torch, aten, sizes = self.torch, self.torch.ops.aten, self.net.sizes
+        X, negY = X_all[rows], negY_all[rows]
         n = X.shape[0]
         inputs = [X]
         for l in range(len(self.W) - 1):
@@ -321,10 +342,20 @@ class _LeanStep:
             inputs.append(Q)
         logits = self.logits[rows]
         torch.mm(inputs[-1], self.W[-1].T, out=logits)
-        logP = torch.log_softmax(logits, dim=1)
-        delta = aten._log_softmax_backward_data(negY, logP, 1, logP.dtype)  # P Σy − y
-        scale = -lr / n
-        for l in range(len(self.W) - 1, -1, -1):
+        scale, top = -lr / n, len(self.W) - 1
+        if self.triton is not None:  # softmax, δ_L, δ_L W_L ⊙ ψ' in one kernel
+            W_L, Q = self.W[top], inputs[top]
+            n_in, n_out = sizes[top], sizes[top + 1]
+            delta = torch.empty(n, n_out, dtype=X.dtype, device=X.device)
+            back = torch.empty(n, n_in, dtype=X.dtype, device=X.device)
+            self.triton(self.logits, negY_all, rows.start, n, W_L[:, :n_in], Q[:, :n_in],
+                        self.acts[top - 1], delta, back)  # fmt: skip
+            W_L.addmm_(delta.T, Q, alpha=scale)
+            delta, top = back, top - 1
+        else:
+            logP = torch.log_softmax(logits, dim=1)
+            delta = aten._log_softmax_backward_data(negY, logP, 1, logP.dtype)  # P Σy − y
+        for l in range(top, -1, -1):
             Wt, Q, n_in, n_out = self.W[l], inputs[l], sizes[l], sizes[l + 1]
             if l > 0:
                 name = self.acts[l - 1]
