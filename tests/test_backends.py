@@ -283,3 +283,20 @@ def test_numpy_only_methods_say_so(backend):
     net = mlpnet.Network([2, 2, 1], seed=0, backend=backend)
     with pytest.raises(ValueError, match="forward_cache needs the numpy backend"):
         net.forward_cache(np.zeros((3, 2)))
+
+
+def test_early_stopping_restores_the_best_theta_on_the_backend(backend):
+    """patience= keeps the best epoch's θ in the backend's own arrays and puts it back."""
+    X, labels, _, _ = data(n=40)
+    Xv, yv = X[:15] + 0.5, labels[:15][::-1].copy()  # a validation set it soon stops improving on
+    runs = {}
+    for name in ("numpy", backend):
+        net = mlpnet.Network([5, 6, 3], seed=3, backend=name)
+        h = net.fit(X, labels, loss="softmax_cross_entropy", optimizer=SGD(0.5), epochs=40,
+                    batch_size=8, validation_data=(Xv, yv), patience=2, seed=0,
+                    progress=False)  # fmt: skip
+        runs[name] = (net, h)
+    (ref, h0), (net, h) = runs["numpy"], runs[backend]
+    assert h.stop_reason == h0.stop_reason == "patience" and h.epochs == h0.epochs
+    assert type(net.params).__module__.split(".")[0] == backend.split(".")[0]
+    close(net.params, ref.params, 1e-5)  # the restored best epoch, not the last

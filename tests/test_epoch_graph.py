@@ -257,3 +257,110 @@ def test_cuda_lean_graph_every_activation_equals_numpy(hidden):
                      batch_size=64, shuffle=False)  # fmt: skip
         assert rel(net.params, ref.params) <= 1e-5
         np.testing.assert_allclose(h.step_loss, h0.step_loss, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- fit's route through EpochGraph
+@pytest.fixture
+def graph_on_cpu(monkeypatch):
+    """Let `fit` take the EpochGraph route on the CPU (eager), and count the runs it builds."""
+    from mlpnet import _xp_training, epoch_graph
+
+    monkeypatch.setattr(_xp_training, "GRAPH_DEVICES", ("cuda", "cpu"))
+    built = []
+    original = epoch_graph.EpochGraph.__init__
+
+    def spy(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(epoch_graph.EpochGraph, "__init__", spy)
+    return built
+
+
+def fit_both(monkeypatch, built, make, fit_args):
+    """The same fit on the device loop and on the EpochGraph route; → (nets, histories)."""
+    from mlpnet import _xp_training
+
+    out = []
+    for devices in (("cuda",), ("cuda", "cpu")):
+        monkeypatch.setattr(_xp_training, "GRAPH_DEVICES", devices)
+        net = make()
+        before = len(built)
+        history = net.fit(**fit_args)
+        out.append((net, history, len(built) > before))
+    (a, ha, routed_a), (b, hb, routed_b) = out
+    assert not routed_a and routed_b  # the second took the graph route
+    return (a, b), (ha, hb)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid"])
+def test_fit_takes_the_graph_route_and_records_the_same(graph_on_cpu, monkeypatch, hidden, shuffle):
+    X, y = data(n=203)
+    Xv, yv = data(n=40, seed=1)
+    make = lambda: mlpnet.Network([6, 9, 5, 4], activation=hidden, seed=1, backend="torch")  # noqa: E731
+    opt = [SGD(0.3), SGD(0.3)]  # one each: the step count k is part of what must agree
+    args = dict(X=X, Y=y, loss="softmax_cross_entropy", epochs=3, batch_size=16, shuffle=shuffle,
+                seed=5, validation_data=(Xv, yv), progress=False)  # fmt: skip
+    from mlpnet import _xp_training
+
+    runs = []
+    for devices, o in ((("cuda",), opt[0]), (("cuda", "cpu"), opt[1])):
+        monkeypatch.setattr(_xp_training, "GRAPH_DEVICES", devices)
+        before, net = len(graph_on_cpu), make()
+        runs.append((net, net.fit(**(args | {"optimizer": o}))))
+        assert (len(graph_on_cpu) > before) == ("cpu" in devices)  # the route taken
+    (a, ha), (b, hb) = runs
+    assert opt[1].state[0] == opt[0].state[0] == 3 * 13  # 13 steps an epoch
+    assert rel(b.params, a.params) <= 1e-5
+    np.testing.assert_allclose(hb.step_loss, ha.step_loss, rtol=1e-5)
+    for name in ("loss", "val_loss", "grad_norm"):
+        np.testing.assert_allclose(getattr(hb, name), getattr(ha, name), rtol=1e-5)
+    np.testing.assert_allclose(hb.layer_grad_norm, ha.layer_grad_norm, rtol=1e-5)
+    for key in ha.metrics:  # the running accuracy: the same rows right before their steps
+        np.testing.assert_allclose(hb.metrics[key], ha.metrics[key], atol=1e-9)
+    np.testing.assert_allclose(hb.val_metrics["accuracy"], ha.val_metrics["accuracy"], atol=1e-9)
+    assert hb.stop_reason == ha.stop_reason == "epochs"
+
+
+def test_fit_graph_route_early_stopping_and_divergence(graph_on_cpu, monkeypatch):
+    X, y = data(n=120)
+    make = lambda: mlpnet.Network([6, 7, 4], seed=2, backend="torch")  # noqa: E731
+    args = dict(X=X, Y=y, loss="softmax_cross_entropy", optimizer=SGD(0.05), epochs=30,
+                batch_size=10, validation_data=data(n=30, seed=3), patience=2, seed=1,
+                progress=False)  # fmt: skip
+    (a, b), (ha, hb) = fit_both(monkeypatch, graph_on_cpu, make, args)
+    assert hb.epochs == ha.epochs and hb.stop_reason == ha.stop_reason
+    assert rel(b.params, a.params) <= 1e-5
+    # divergence: θ back to the start of the epoch whose loss was not finite
+    net = mlpnet.Network([6, 7, 4], seed=2, backend="torch")
+    with pytest.raises(TrainingDiverged) as caught:
+        net.fit(X * 1e30, y, loss="softmax_cross_entropy", optimizer=SGD(1e6), epochs=3,
+                batch_size=10, progress=False)  # fmt: skip
+    assert graph_on_cpu and np.isfinite(to_numpy(net.params)).all()
+    assert caught.value.history.stop_reason == "diverged"
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["momentum", "schedule", "squared error", "adam", "full batch"],
+)
+def test_fit_keeps_the_device_loop_where_the_graph_does_not_apply(graph_on_cpu, case):
+    from mlpnet.schedules import inverse_time
+
+    X, y = data(n=60)
+    net = mlpnet.Network([6, 5, 4], seed=0, backend="torch")
+    args = dict(loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=2, batch_size=8,
+                progress=False)  # fmt: skip
+    if case == "momentum":
+        args["optimizer"] = SGD(0.1, momentum=0.9)
+    elif case == "schedule":
+        args["optimizer"] = SGD(inverse_time(0.1))
+    elif case == "squared error":
+        args["loss"], y = "squared_error", np.eye(4)[y]
+    elif case == "adam":
+        args["optimizer"] = "adam"
+    else:
+        args["batch_size"] = None
+    net.fit(X, y, **args)
+    assert not graph_on_cpu

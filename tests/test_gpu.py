@@ -130,3 +130,32 @@ def test_cuda_load_and_move_back(tmp_path):
     back = net.to("numpy")
     assert type(back.params) is np.ndarray
     np.testing.assert_array_equal(back.params, ref.params)  # moving copies, never rounds
+
+
+def test_cuda_fit_runs_plain_sgd_as_graph_epochs_equal_to_numpy(monkeypatch):
+    """`fit` with plain SGD on CUDA replays EpochGraph epochs, and records what NumPy records."""
+    from mlpnet import epoch_graph
+    from mlpnet.optim import SGD
+
+    built = []
+    original = epoch_graph.EpochGraph.__init__
+
+    def spy(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(epoch_graph.EpochGraph, "__init__", spy)
+    X, labels, _, _ = data(n=500, d=5, k=3)
+    Xv, yv = X[:50] * 0.9, labels[:50]
+    ref = mlpnet.Network([5, 16, 3], activation="relu", seed=7, dtype="float32")
+    net = ref.to("torch", "cuda")
+    args = dict(loss="softmax_cross_entropy", epochs=4, batch_size=32, seed=2,
+                validation_data=(Xv, yv), progress=False)  # fmt: skip
+    h0 = ref.fit(X, labels, optimizer=SGD(0.2), **args)
+    h = net.fit(X, labels, optimizer=SGD(0.2), **args)
+    assert len(built) == 1 and built[0]["graph"] is True
+    close(net.params, ref.params, 1e-5)
+    close(h.step_loss, h0.step_loss, 1e-5)
+    close(h.val_loss, h0.val_loss, 1e-5)
+    close(h.grad_norm, h0.grad_norm, 1e-4)
+    close(h.metrics["accuracy"], h0.metrics["accuracy"], 1e-9)

@@ -115,6 +115,11 @@ def hits(xp: Any, Yhat: Any, Y: Any, loss: Any) -> Any:
     return xp.sum(xp.astype(right, Yhat.dtype))
 
 
+GRAPH_DEVICES = ("cuda",)
+"""Where `fit` runs plain mini-batch SGD as `mlpnet.epoch_graph.EpochGraph` epochs (a CUDA graph
+per epoch); the tests add "cpu", where the same epochs run eagerly."""
+
+
 class DeviceRun(FitRun):
     """`mlpnet.training.FitRun` for a backend network: one read per epoch instead of per step."""
 
@@ -124,6 +129,8 @@ class DeviceRun(FitRun):
         """Run `opt` for the epochs; full batch when `batch_size` is None."""
         if opt.owns_loop:
             return self._whole_on_host(opt, data, tol)
+        if batch_size is not None and self._graph_applies(opt):
+            return self._graph_epochs(opt, data, batch_size, shuffle, seed)
         batches = self._batches(data, batch_size, shuffle, seed)
         return self._steps(opt, batches, tol if batch_size is None else None)
 
@@ -191,6 +198,74 @@ class DeviceRun(FitRun):
                 reason = self._end_epoch(epoch, total, norms, accuracy)
                 if reached_tol or reason:
                     return self._end(reason or "tol")
+            return self._end("epochs")
+        except KeyboardInterrupt:
+            return self._interrupted()
+        finally:
+            self._close_bar()
+
+    # -- plain SGD on CUDA: each epoch one replay of a captured graph -----------------------------
+    def _graph_applies(self, opt: Any) -> bool:
+        """Whether the epochs can be `EpochGraph` replays.
+
+        They can for plain SGD with a fixed γ, softmax cross-entropy and ψ the lean step knows,
+        on CUDA, for two epochs or more (the capture costs about one eager epoch).
+        """
+        from .epoch_graph import fusable
+
+        model = self.model
+        device = getattr(model.array_backend.device, "type", None)
+        return (
+            model.backend == "torch"
+            and device in GRAPH_DEVICES
+            and (self.epochs >= 2 or device != "cuda")
+            and type(opt) is SGD
+            and opt.momentum == 0.0
+            and not opt.varying
+            and model.sizes[-1] >= 2
+            and fusable(model, self.loss)
+        )
+
+    def _graph_epochs(
+        self, opt: SGD, data: Any, batch_size: int, shuffle: bool, seed: Any
+    ) -> History:
+        """`EpochGraph` epochs with the NumPy loop's bookkeeping; one read per epoch.
+
+        The same row orders (drawn on the host from `seed`), J of every step, the running
+        accuracy, the last batch's gradient norms, validation, callbacks and early stopping.
+        """
+        import torch
+
+        from .epoch_graph import EpochGraph
+
+        model, history, n = self.model, self.history, data.X.shape[0]
+        run = EpochGraph(model, data.X, data.Y, loss=self.loss, lr=opt.learning_rate(0),
+                         batch_size=batch_size, shuffle=shuffle,
+                         graph=model.array_backend.device.type == "cuda",
+                         keep_gradient=True)  # fmt: skip
+        rng = np.random.default_rng(seed)
+        self._begin()
+        try:
+            for epoch in range(self.epochs):
+                start = model.params.clone()  # the fallback if this epoch diverges
+                run.epoch(rng.permutation(n) if shuffle else None)
+                read = torch.cat([run.losses.double(), run.hits().double().reshape(1)])
+                values = read.cpu().numpy()  # the one read of the epoch
+                losses, right = values[:-1], float(values[-1])
+                bad = np.flatnonzero(~np.isfinite(losses))
+                if bad.size:
+                    model.params.copy_(start)
+                    history.step_loss.extend(losses[: bad[0]].tolist())
+                    raise self._diverged(epoch, float(losses[bad[0]]))
+                history.step_loss.extend(losses.tolist())
+                k, _ = opt.state
+                opt.state = SGDState(k + run.steps, None)
+                norms = self._grad_norms(model.gradient_buffer[0])
+                sizes = np.diff([*range(0, n, run.batch_size), n]).astype(np.float64)
+                accuracy = right / n if self.classification else math.nan
+                reason = self._end_epoch(epoch, float(losses @ sizes) / n, norms, accuracy)
+                if reason:
+                    return self._end(reason)
             return self._end("epochs")
         except KeyboardInterrupt:
             return self._interrupted()

@@ -109,8 +109,9 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best and self._theta is not None:
                 if self._best_theta is None:
-                    self._best_theta = np.empty_like(self._theta)
-                np.copyto(self._best_theta, self._theta)
+                    self._best_theta = _snapshot(self._theta)
+                else:
+                    self._best_theta[...] = self._theta
             return False
         self.wait += 1
         if self.wait >= self.patience:
@@ -121,4 +122,13 @@ class EarlyStopping(Callback):
     def on_train_end(self, history: Any) -> None:
         """Restore the θ of the best epoch (with ``restore_best``)."""
         if self._best_theta is not None and self._theta is not None:
-            np.copyto(self._theta, self._best_theta)
+            self._theta[...] = self._best_theta  # NumPy, torch and CuPy arrays alike
+
+
+def _snapshot(theta: Array) -> Array:
+    """A copy of θ in its own array library, on its device."""
+    if isinstance(theta, np.ndarray):
+        return theta.copy()
+    from array_api_compat import array_namespace  # a backend network: the gpu extra is there
+
+    return array_namespace(theta).asarray(theta, copy=True)

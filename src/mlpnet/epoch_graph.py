@@ -85,6 +85,7 @@ class EpochGraph:
         seed: int = 0,
         graph: bool | None = None,
         fused: bool | None = None,
+        keep_gradient: bool = False,
     ) -> None:
         if net.backend != "torch":
             raise ValueError(f"EpochGraph needs a backend='torch' network, got {net.backend!r}")
@@ -105,13 +106,14 @@ class EpochGraph:
         if self.graph and device.type != "cuda":
             raise ValueError("graph=True needs a CUDA device (net.to('torch', 'cuda'))")
         self.shuffle = bool(shuffle)
+        self.keep_gradient = bool(keep_gradient)
         self._gen = torch.Generator(device=device).manual_seed(int(seed))
         self.losses = torch.zeros(self.steps, dtype=self.X.dtype, device=device)
         self.order: Any = None
         sizes = [min(self.batch_size, self.n - i * self.batch_size) for i in range(self.steps)]
         self._weights = torch.tensor(sizes, dtype=self.X.dtype, device=device) / self.n
         self._cuda_graph: Any = None
-        can_fuse = _fusable(net, self.loss)
+        can_fuse = fusable(net, self.loss)
         if fused and not can_fuse:
             raise ValueError(
                 "fused=True needs hidden activations among "
@@ -137,7 +139,9 @@ class EpochGraph:
         net, xp = self.net, self.net.array_backend.xp
         rows = self._rows(i)
         if self._lean is not None:
-            self._lean.step(self._Xs, self._Ys, rows, self.lr)
+            last = self.keep_gradient and i == self.steps - 1
+            grads = engine.views(xp, net.gradient_buffer[0], net.sizes) if last else None
+            self._lean.step(self._Xs, self._Ys, rows, self.lr, grads)
             return
         params = engine.views(xp, net.params, net.sizes)
         Qs, Zs = engine.forward(xp, params, net._xp_acts, self._Xs[rows])
@@ -158,13 +162,20 @@ class EpochGraph:
             self._lean.store()
             self._lean.losses(self._Ys, self.batch_size, self.losses)
 
-    def _permute(self) -> None:
-        """A new order of the rows, drawn and applied on the device (outside the graph)."""
+    def _permute(self, order: Any = None) -> None:
+        """A new order of the rows, drawn or given, applied on the device (outside the graph)."""
         if not self.shuffle:
+            if order is not None:
+                raise ValueError("an order was given to an EpochGraph made with shuffle=False")
             return
         import torch
 
-        self.order = torch.randperm(self.n, generator=self._gen, device=self.X.device)
+        if order is None:
+            self.order = torch.randperm(self.n, generator=self._gen, device=self.X.device)
+        else:
+            self.order = torch.as_tensor(order, device=self.X.device).long()
+            if self.order.shape != (self.n,):
+                raise ValueError(f"order must hold the {self.n} row indices, got {order.shape}")
         torch.index_select(self.X, 0, self.order, out=self._Xs)
         torch.index_select(self.Y, 0, self.order, out=self._Ys)
 
@@ -178,7 +189,7 @@ class EpochGraph:
         with torch.cuda.stream(side):
             if self._lean is not None:
                 self._lean.load()
-            for i in range(min(3, self.steps)):
+            for i in sorted({*range(min(3, self.steps)), self.steps - 1}):
                 self._step(i)
         torch.cuda.current_stream().wait_stream(side)
         self.net.params.copy_(theta0)
@@ -187,9 +198,13 @@ class EpochGraph:
             self._body()
         self._cuda_graph = graph
 
-    def epoch(self) -> Any:
-        """Run one epoch; return its mean loss as a 0-d device tensor (nothing is read)."""
-        self._permute()
+    def epoch(self, order: Any = None) -> Any:
+        """Run one epoch; return its mean loss as a 0-d device tensor (nothing is read).
+
+        `order` (with ``shuffle=True``): the rows' order for this epoch, e.g. a host permutation
+        drawn as the NumPy loop draws it; by default a device permutation.
+        """
+        self._permute(order)
         if self.graph:
             if self._cuda_graph is None:
                 self.capture()
@@ -197,6 +212,19 @@ class EpochGraph:
         else:
             self._body()
         return (self.losses * self._weights).sum()
+
+    def hits(self) -> Any:
+        """Rows of the latest epoch classified right before their step (a 0-d device tensor).
+
+        The rule of `mlpnet.metrics.accuracy`: the largest logit against the largest target.
+        Needs the lean step, which keeps each step's logits.
+        """
+        if self._lean is None:
+            raise ValueError("hits() needs the lean step (fused=True), which keeps the logits")
+        import torch
+
+        right = torch.argmax(self._lean.logits, dim=1) == torch.argmax(-self._Ys, dim=1)
+        return right.sum()
 
     def fit(self, epochs: int) -> History:
         """Run `epochs` epochs, reading the losses once per epoch; → a `History` of the losses.
@@ -226,7 +254,7 @@ class EpochGraph:
 _TORCH_ACTS = {"relu", "tanh", "sigmoid", "identity"}
 
 
-def _fusable(net: Any, loss: Any) -> bool:
+def fusable(net: Any, loss: Any) -> bool:
     """Whether `_LeanStep` covers the network: hidden ψ it knows, softmax cross-entropy."""
     acts = [a.name for a in net._xp_acts]
     hidden_ok = all(a in _TORCH_ACTS for a in acts[:-1])
@@ -317,7 +345,7 @@ class _LeanStep:
             W.copy_(Wt[:n_out, :n_in])
             b.copy_(Wt[:n_out, n_in])
 
-    def step(self, X_all: Any, negY_all: Any, rows: slice, lr: float) -> None:
+    def step(self, X_all: Any, negY_all: Any, rows: slice, lr: float, grads: Any = None) -> None:
         """One step on the batch X̃ = X_all[rows] (shuffled) with targets −y = negY_all[rows]."""
         torch, aten, sizes = self.torch, self.torch.ops.aten, self.net.sizes
         X, negY = X_all[rows], negY_all[rows]
@@ -350,7 +378,7 @@ class _LeanStep:
             back = torch.empty(n, n_in, dtype=X.dtype, device=X.device)
             self.triton(self.logits, negY_all, rows.start, n, W_L[:, :n_in], Q[:, :n_in],
                         self.acts[top - 1], delta, back)  # fmt: skip
-            W_L.addmm_(delta.T, Q, alpha=scale)
+            self._update(top, delta, Q, scale, grads)
             delta, top = back, top - 1
         else:
             logP = torch.log_softmax(logits, dim=1)
@@ -367,9 +395,26 @@ class _LeanStep:
                     back = aten.tanh_backward(back, Qh)
                 elif name == "sigmoid":
                     back = aten.sigmoid_backward(back, Qh)
-            Wt[:n_out].addmm_(delta.T, Q, alpha=scale)  # W̃_l ← W̃_l − γ/n δ_lᵀ Q̃_{l-1}
+            self._update(l, delta, Q, scale, grads)
             if l > 0:
                 delta = back
+
+    def _update(self, l: int, delta: Any, Q: Any, scale: float, grads: Any) -> None:
+        """W̃_l ← W̃_l − γ/n δ_lᵀ Q̃_{l-1}, one GEMM; with `grads`, ∇ is also written out.
+
+        `grads` are the (∇W_l, ∇b_l) views of the network's gradient buffer, which receive
+        ∇ = δ_lᵀ Q̃_{l-1}/n: an epoch's last step, whose gradient norms the fit loop reports.
+        """
+        n_in, n_out = self.net.sizes[l], self.net.sizes[l + 1]
+        W = self.W[l][:n_out]
+        if grads is None:
+            W.addmm_(delta.T, Q, alpha=scale)
+            return
+        G = self.torch.mm(delta.T, Q)
+        (gW, gb), n = grads[l], Q.shape[0]
+        self.torch.mul(G[:, :n_in], 1.0 / n, out=gW)
+        self.torch.mul(G[:, n_in], 1.0 / n, out=gb)
+        W.add_(G, alpha=scale)
 
     def losses(self, negY: Any, batch_size: int, out: Any) -> None:
         """Each step's J = −Σ y log P / n from the kept logits: a handful of kernels per epoch."""
