@@ -51,3 +51,20 @@ def backend(request) -> str:
     if request.param == "array_api_strict":
         pytest.importorskip("array_api_strict", reason="needs array-api-strict")
     return request.param
+
+
+@pytest.fixture
+def epoch_graph_runs(monkeypatch) -> list:
+    """The keyword arguments of every `mlpnet.epoch_graph.EpochGraph` built during the test."""
+    pytest.importorskip("torch", reason="EpochGraph needs PyTorch")
+    from mlpnet import epoch_graph
+
+    built: list = []
+    original = epoch_graph.EpochGraph.__init__
+
+    def spy(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(epoch_graph.EpochGraph, "__init__", spy)
+    return built

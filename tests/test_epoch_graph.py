@@ -261,20 +261,12 @@ def test_cuda_lean_graph_every_activation_equals_numpy(hidden):
 
 # ---------------------------------------------------------------- fit's route through EpochGraph
 @pytest.fixture
-def graph_on_cpu(monkeypatch):
+def graph_on_cpu(monkeypatch, epoch_graph_runs):
     """Let `fit` take the EpochGraph route on the CPU (eager), and count the runs it builds."""
-    from mlpnet import _xp_training, epoch_graph
+    from mlpnet import _xp_training
 
     monkeypatch.setattr(_xp_training, "GRAPH_DEVICES", ("cuda", "cpu"))
-    built = []
-    original = epoch_graph.EpochGraph.__init__
-
-    def spy(self, *args, **kwargs):
-        built.append(kwargs)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(epoch_graph.EpochGraph, "__init__", spy)
-    return built
+    return epoch_graph_runs
 
 
 def fit_both(monkeypatch, built, make, fit_args):

@@ -132,19 +132,11 @@ def test_cuda_load_and_move_back(tmp_path):
     np.testing.assert_array_equal(back.params, ref.params)  # moving copies, never rounds
 
 
-def test_cuda_fit_runs_plain_sgd_as_graph_epochs_equal_to_numpy(monkeypatch):
+def test_cuda_fit_runs_plain_sgd_as_graph_epochs_equal_to_numpy(epoch_graph_runs):
     """`fit` with plain SGD on CUDA replays EpochGraph epochs, and records what NumPy records."""
-    from mlpnet import epoch_graph
     from mlpnet.optim import SGD
 
-    built = []
-    original = epoch_graph.EpochGraph.__init__
-
-    def spy(self, *args, **kwargs):
-        built.append(kwargs)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(epoch_graph.EpochGraph, "__init__", spy)
+    built = epoch_graph_runs
     X, labels, _, _ = data(n=500, d=5, k=3)
     Xv, yv = X[:50] * 0.9, labels[:50]
     ref = mlpnet.Network([5, 16, 3], activation="relu", seed=7, dtype="float32")
