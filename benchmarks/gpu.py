@@ -164,6 +164,8 @@ def run_mlpnet_graph(a):
         ("mlpnet_graph_torch_delta", False, "torch delta"),  # without the Triton kernel
         ("mlpnet_graph_relu_apart", False, "apart"),  # ReLU as its own kernel
         ("mlpnet_graph_generic", False, False),  # the generic engine's step, captured
+        ("mlpnet_graph_momentum", False, "momentum"),  # SGD with momentum 0.9
+        ("mlpnet_graph_nesterov", False, "nesterov"),  # and with Nesterov's step
     )
     for b in a.batches:
         for name, shuffle, fused in variants:
@@ -172,8 +174,13 @@ def run_mlpnet_graph(a):
             net = mlpnet.Network([D, H, C], seed=0, backend="torch", device=a.device)
             t = time.perf_counter()
             cls = {"apart": SeparateReLU, "torch delta": TorchDelta}.get(fused, EpochGraph)
+            extra = {}
+            if fused in ("momentum", "nesterov"):
+                extra = {"momentum": 0.9, "nesterov": fused == "nesterov"}
+                fused = None
             run = cls(net, X, y, loss="softmax_cross_entropy", lr=LR, batch_size=b,
-                      shuffle=shuffle, fused=None if fused is None else bool(fused))  # fmt: skip
+                      shuffle=shuffle, fused=None if fused is None else bool(fused),
+                      **extra)  # fmt: skip
             run.epoch()
             sync()
             first = time.perf_counter() - t

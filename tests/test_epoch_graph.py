@@ -285,13 +285,23 @@ def fit_both(monkeypatch, built, make, fit_args):
     return (a, b), (ha, hb)
 
 
+SGDS = {
+    "plain": lambda: SGD(0.3),
+    "momentum": lambda: SGD(0.1, momentum=0.9),
+    "nesterov": lambda: SGD(0.1, momentum=0.8, nesterov=True),
+}
+
+
+@pytest.mark.parametrize("sgd", list(SGDS))
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("hidden", ["relu", "sigmoid"])
-def test_fit_takes_the_graph_route_and_records_the_same(graph_on_cpu, monkeypatch, hidden, shuffle):
+def test_fit_takes_the_graph_route_and_records_the_same(
+    graph_on_cpu, monkeypatch, hidden, shuffle, sgd
+):
     X, y = data(n=203)
     Xv, yv = data(n=40, seed=1)
     make = lambda: mlpnet.Network([6, 9, 5, 4], activation=hidden, seed=1, backend="torch")  # noqa: E731
-    opt = [SGD(0.3), SGD(0.3)]  # one each: the step count k is part of what must agree
+    opt = [SGDS[sgd](), SGDS[sgd]()]  # one each: the step count k is part of what must agree
     args = dict(X=X, Y=y, loss="softmax_cross_entropy", epochs=3, batch_size=16, shuffle=shuffle,
                 seed=5, validation_data=(Xv, yv), progress=False)  # fmt: skip
     from mlpnet import _xp_training
@@ -304,6 +314,8 @@ def test_fit_takes_the_graph_route_and_records_the_same(graph_on_cpu, monkeypatc
         assert (len(graph_on_cpu) > before) == ("cpu" in devices)  # the route taken
     (a, ha), (b, hb) = runs
     assert opt[1].state[0] == opt[0].state[0] == 3 * 13  # 13 steps an epoch
+    if sgd != "plain":  # the momentum buffer, in θ's layout, carried from epoch to epoch
+        assert rel(opt[1].state[1], opt[0].state[1]) <= 1e-5
     assert rel(b.params, a.params) <= 1e-5
     np.testing.assert_allclose(hb.step_loss, ha.step_loss, rtol=1e-5)
     for name in ("loss", "val_loss", "grad_norm"):
@@ -335,7 +347,7 @@ def test_fit_graph_route_early_stopping_and_divergence(graph_on_cpu, monkeypatch
 
 @pytest.mark.parametrize(
     "case",
-    ["momentum", "schedule", "squared error", "adam", "full batch"],
+    ["schedule", "squared error", "adam", "full batch"],
 )
 def test_fit_keeps_the_device_loop_where_the_graph_does_not_apply(graph_on_cpu, case):
     from mlpnet.schedules import inverse_time
@@ -344,9 +356,7 @@ def test_fit_keeps_the_device_loop_where_the_graph_does_not_apply(graph_on_cpu, 
     net = mlpnet.Network([6, 5, 4], seed=0, backend="torch")
     args = dict(loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=2, batch_size=8,
                 progress=False)  # fmt: skip
-    if case == "momentum":
-        args["optimizer"] = SGD(0.1, momentum=0.9)
-    elif case == "schedule":
+    if case == "schedule":
         args["optimizer"] = SGD(inverse_time(0.1))
     elif case == "squared error":
         args["loss"], y = "squared_error", np.eye(4)[y]
@@ -356,3 +366,29 @@ def test_fit_keeps_the_device_loop_where_the_graph_does_not_apply(graph_on_cpu, 
         args["batch_size"] = None
     net.fit(X, y, **args)
     assert not graph_on_cpu
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_carries_over_fit_calls_on_the_graph_route(graph_on_cpu, monkeypatch, nesterov):
+    """Two fit calls with one optimizer: its velocity continues, as on NumPy (warm start)."""
+    X, y = data(n=90)
+    ref = mlpnet.Network([6, 8, 4], activation="tanh", seed=9)
+    net = ref.to("torch")
+    opts = [SGD(0.05, momentum=0.9, nesterov=nesterov) for _ in range(2)]
+    for _ in range(2):
+        for model, opt in ((ref, opts[0]), (net, opts[1])):
+            model.fit(X, y, loss="softmax_cross_entropy", optimizer=opt, epochs=2, batch_size=20,
+                      seed=4, progress=False)  # fmt: skip
+    assert len(graph_on_cpu) == 2  # one EpochGraph per fit call on the torch network
+    assert rel(net.params, ref.params) <= 1e-5
+    assert rel(opts[1].state[1], opts[0].state[1]) <= 1e-5
+
+
+def test_epoch_graph_momentum_refusals():
+    X, y = data()
+    net = mlpnet.Network([6, 5, 4], backend="torch")
+    with pytest.raises(ValueError, match="nesterov=True needs momentum"):
+        EpochGraph(net, X, y, loss="softmax_cross_entropy", lr=0.1, batch_size=8, nesterov=True)
+    with pytest.raises(ValueError, match="momentum needs the lean step"):
+        EpochGraph(net, X, y, loss="softmax_cross_entropy", lr=0.1, batch_size=8, momentum=0.5,
+                   fused=False)  # fmt: skip

@@ -132,9 +132,15 @@ def test_cuda_load_and_move_back(tmp_path):
     np.testing.assert_array_equal(back.params, ref.params)  # moving copies, never rounds
 
 
-def test_cuda_fit_runs_plain_sgd_as_graph_epochs_equal_to_numpy(epoch_graph_runs):
-    """`fit` with plain SGD on CUDA replays EpochGraph epochs, and records what NumPy records."""
+@pytest.mark.parametrize("momentum", [0.0, 0.9, "nesterov"])
+def test_cuda_fit_runs_sgd_as_graph_epochs_equal_to_numpy(epoch_graph_runs, momentum):
+    """`fit` with SGD on CUDA replays EpochGraph epochs, and records what NumPy records."""
     from mlpnet.optim import SGD
+
+    def make():
+        if momentum == "nesterov":
+            return SGD(0.05, momentum=0.8, nesterov=True)
+        return SGD(0.2 if momentum == 0.0 else 0.05, momentum=momentum)
 
     built = epoch_graph_runs
     X, labels, _, _ = data(n=500, d=5, k=3)
@@ -143,8 +149,8 @@ def test_cuda_fit_runs_plain_sgd_as_graph_epochs_equal_to_numpy(epoch_graph_runs
     net = ref.to("torch", "cuda")
     args = dict(loss="softmax_cross_entropy", epochs=4, batch_size=32, seed=2,
                 validation_data=(Xv, yv), progress=False)  # fmt: skip
-    h0 = ref.fit(X, labels, optimizer=SGD(0.2), **args)
-    h = net.fit(X, labels, optimizer=SGD(0.2), **args)
+    h0 = ref.fit(X, labels, optimizer=make(), **args)
+    h = net.fit(X, labels, optimizer=make(), **args)
     assert len(built) == 1 and built[0]["graph"] is True
     close(net.params, ref.params, 1e-5)
     close(h.step_loss, h0.step_loss, 1e-5)

@@ -208,7 +208,8 @@ class DeviceRun(FitRun):
     def _graph_applies(self, opt: Any) -> bool:
         """Whether the epochs can be `EpochGraph` replays.
 
-        They can for plain SGD with a fixed γ, softmax cross-entropy and ψ the lean step knows,
+        They can for SGD (with or without momentum) with a fixed γ, softmax cross-entropy and ψ the
+        lean step knows,
         on CUDA, for two epochs or more (the capture costs about one eager epoch).
         """
         from .epoch_graph import fusable
@@ -220,7 +221,6 @@ class DeviceRun(FitRun):
             and device in GRAPH_DEVICES
             and (self.epochs >= 2 or device != "cuda")
             and type(opt) is SGD
-            and opt.momentum == 0.0
             and not opt.varying
             and model.sizes[-1] >= 2
             and fusable(model, self.loss)
@@ -241,13 +241,19 @@ class DeviceRun(FitRun):
         model, history, n = self.model, self.history, data.X.shape[0]
         run = EpochGraph(model, data.X, data.Y, loss=self.loss, lr=opt.learning_rate(0),
                          batch_size=batch_size, shuffle=shuffle,
-                         graph=model.array_backend.device.type == "cuda",
-                         keep_gradient=True)  # fmt: skip
+                         graph=model.array_backend.device.type == "cuda", keep_gradient=True,
+                         momentum=opt.momentum, nesterov=opt.nesterov)  # fmt: skip
         rng = np.random.default_rng(seed)
         self._begin()
         try:
             for epoch in range(self.epochs):
                 start = model.params.clone()  # the fallback if this epoch diverges
+                k, velocity = opt.state
+                if run.velocity is not None and velocity is not run.velocity:  # state from before
+                    if velocity is None:
+                        run.velocity.zero_()
+                    else:
+                        run.velocity.copy_(asarray(velocity, model.array_backend))
                 run.epoch(rng.permutation(n) if shuffle else None)
                 read = torch.cat([run.losses.double(), run.hits().double().reshape(1)])
                 values = read.cpu().numpy()  # the one read of the epoch
@@ -258,8 +264,7 @@ class DeviceRun(FitRun):
                     history.step_loss.extend(losses[: bad[0]].tolist())
                     raise self._diverged(epoch, float(losses[bad[0]]))
                 history.step_loss.extend(losses.tolist())
-                k, _ = opt.state
-                opt.state = SGDState(k + run.steps, None)
+                opt.state = SGDState(k + run.steps, run.velocity)
                 norms = self._grad_norms(model.gradient_buffer[0])
                 sizes = np.diff([*range(0, n, run.batch_size), n]).astype(np.float64)
                 accuracy = right / n if self.classification else math.nan

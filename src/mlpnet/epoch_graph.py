@@ -60,6 +60,13 @@ class EpochGraph:
         a step for one hidden layer, against the generic engine's 37) where the network allows it
         (None, the default), or not (False: the
         generic `mlpnet._xp_engine` step).
+    keep_gradient : bool, default False
+        Write the last step's ∇J of each epoch into ``net.gradient_buffer`` (what `fit` reports
+        as the epoch's gradient norms); the lean step otherwise stores no gradient.
+    momentum : float, default 0.0
+        μ of `mlpnet.optim.SGD` (v ← μ v + ∇J, θ ← θ − γ v); needs the lean step.
+    nesterov : bool, default False
+        Step along ∇J + μ v, as `mlpnet.optim.SGD`.
 
     Attributes
     ----------
@@ -67,6 +74,9 @@ class EpochGraph:
         J of every step of the latest epoch (on the device).
     order : tensor of shape (N,) or None
         The permutation of the latest epoch (None without shuffling).
+    velocity : tensor of θ's shape, or None
+        The momentum buffer v in θ's layout (None without momentum); it carries over from epoch
+        to epoch, and may be written before an epoch (e.g. an optimizer's saved state).
     """
 
     _fuse_relu = True  # ReLU through cuBLASLt's epilogue (False: a separate kernel; for benchmarks)
@@ -86,6 +96,8 @@ class EpochGraph:
         graph: bool | None = None,
         fused: bool | None = None,
         keep_gradient: bool = False,
+        momentum: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         if net.backend != "torch":
             raise ValueError(f"EpochGraph needs a backend='torch' network, got {net.backend!r}")
@@ -121,8 +133,21 @@ class EpochGraph:
                 "output with cross_entropy)"
             )
         self.fused = can_fuse if fused is None else bool(fused)
+        if (momentum or nesterov) and not self.fused:
+            raise ValueError("momentum needs the lean step (fused=True and a network it covers)")
+        if nesterov and not momentum:
+            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
         self._lean = (
-            _LeanStep(net, self.X, self.Y, self.batch_size, self._fuse_relu, self._triton)
+            _LeanStep(
+                net,
+                self.X,
+                self.Y,
+                self.batch_size,
+                self._fuse_relu,
+                self._triton,
+                momentum,
+                nesterov,
+            )  # fmt: skip
             if self.fused
             else None
         )
@@ -130,6 +155,11 @@ class EpochGraph:
             self.X, self.Y = self._lean.X, self._lean.Y
         self._Xs = torch.empty_like(self.X) if shuffle else self.X  # static, shuffled copies
         self._Ys = torch.empty_like(self.Y) if shuffle else self.Y
+
+    @property
+    def velocity(self) -> Any:
+        """The momentum buffer v in θ's layout (a device tensor), or None without momentum."""
+        return None if self._lean is None else self._lean.velocity
 
     def _rows(self, i: int) -> slice:
         return slice(i * self.batch_size, min((i + 1) * self.batch_size, self.n))
@@ -303,11 +333,20 @@ class _LeanStep:
     """
 
     def __init__(
-        self, net: Any, X: Any, Y: Any, batch_size: int, fuse_relu: bool = True, triton: Any = None
+        self,
+        net: Any,
+        X: Any,
+        Y: Any,
+        batch_size: int,
+        fuse_relu: bool = True,
+        triton: Any = None,
+        momentum: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         import torch
 
         self.net, self.torch = net, torch
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
         dev, dtype = X.device, X.dtype
         ones = torch.ones(X.shape[0], 1, dtype=dtype, device=dev)
         self.X = torch.cat([X, ones], dim=1)  # X̃: the bias column travels with the rows
@@ -329,19 +368,33 @@ class _LeanStep:
             self.Q.append(Q)
         self.logits = torch.empty(X.shape[0], net.sizes[-1], dtype=dtype, device=dev)
         self.triton = _triton_delta(net, dev) if triton is None else (triton or None)
+        # momentum: v in θ's layout (what SGD's state holds) and its augmented working copies
+        self.velocity = torch.zeros_like(net.params) if self.momentum else None
+        self.V = [torch.zeros(n_out, n_in + 1, dtype=dtype, device=dev)
+                  for n_in, n_out in pairwise(net.sizes)] if self.momentum else []  # fmt: skip
 
-    def _pairs(self) -> Any:
+    def _pairs(self, flat: Any, W: list) -> Any:
+        from . import _xp_engine as engine
+
         sizes = self.net.sizes
-        params = self.net.layer_params(self.net.params)
-        return zip(params, self.W, sizes[:-1], sizes[1:], strict=True)
+        params = engine.views(self.net.array_backend.xp, flat, sizes)
+        return zip(params, W, sizes[:-1], sizes[1:], strict=True)
 
     def load(self) -> None:
-        for (W, b), Wt, n_in, n_out in self._pairs():
+        """θ (and v) into the augmented working copies [W | b]."""
+        pairs = [*self._pairs(self.net.params, self.W)]
+        if self.momentum:
+            pairs += [*self._pairs(self.velocity, self.V)]
+        for (W, b), Wt, n_in, n_out in pairs:
             Wt[:n_out, :n_in].copy_(W)
             Wt[:n_out, n_in].copy_(b)
 
     def store(self) -> None:
-        for (W, b), Wt, n_in, n_out in self._pairs():
+        """The working copies back into θ (and v)."""
+        pairs = [*self._pairs(self.net.params, self.W)]
+        if self.momentum:
+            pairs += [*self._pairs(self.velocity, self.V)]
+        for (W, b), Wt, n_in, n_out in pairs:
             W.copy_(Wt[:n_out, :n_in])
             b.copy_(Wt[:n_out, n_in])
 
@@ -370,7 +423,7 @@ class _LeanStep:
             inputs.append(Q)
         logits = self.logits[rows]
         torch.mm(inputs[-1], self.W[-1].T, out=logits)
-        scale, top = -lr / n, len(self.W) - 1
+        top = len(self.W) - 1
         if self.triton is not None:  # softmax, δ_L, δ_L W_L ⊙ ψ' in one kernel
             W_L, Q = self.W[top], inputs[top]
             n_in, n_out = sizes[top], sizes[top + 1]
@@ -378,7 +431,7 @@ class _LeanStep:
             back = torch.empty(n, n_in, dtype=X.dtype, device=X.device)
             self.triton(self.logits, negY_all, rows.start, n, W_L[:, :n_in], Q[:, :n_in],
                         self.acts[top - 1], delta, back)  # fmt: skip
-            self._update(top, delta, Q, scale, grads)
+            self._update(top, delta, Q, lr, grads)
             delta, top = back, top - 1
         else:
             logP = torch.log_softmax(logits, dim=1)
@@ -395,26 +448,43 @@ class _LeanStep:
                     back = aten.tanh_backward(back, Qh)
                 elif name == "sigmoid":
                     back = aten.sigmoid_backward(back, Qh)
-            self._update(l, delta, Q, scale, grads)
+            self._update(l, delta, Q, lr, grads)
             if l > 0:
                 delta = back
 
-    def _update(self, l: int, delta: Any, Q: Any, scale: float, grads: Any) -> None:
-        """W̃_l ← W̃_l − γ/n δ_lᵀ Q̃_{l-1}, one GEMM; with `grads`, ∇ is also written out.
+    def _update(self, l: int, delta: Any, Q: Any, lr: float, grads: Any) -> None:
+        """W̃_l ← W̃_l − γ d with ∇ = δ_lᵀ Q̃_{l-1}/n; plain SGD in one GEMM (its accumulate).
 
-        `grads` are the (∇W_l, ∇b_l) views of the network's gradient buffer, which receive
-        ∇ = δ_lᵀ Q̃_{l-1}/n: an epoch's last step, whose gradient norms the fit loop reports.
+        With momentum μ (PyTorch's convention, as `mlpnet.optim.SGD`): v ← μ v + ∇ in one GEMM
+        (``beta=μ``), d = v, or d = ∇ + μ v with Nesterov. `grads` are the (∇W_l, ∇b_l) views of
+        the network's gradient buffer, which then receive ∇: an epoch's last step, whose gradient
+        norms the fit loop reports.
         """
-        n_in, n_out = self.net.sizes[l], self.net.sizes[l + 1]
+        torch, mu = self.torch, self.momentum
+        n_in, n_out, n = self.net.sizes[l], self.net.sizes[l + 1], Q.shape[0]
         W = self.W[l][:n_out]
-        if grads is None:
-            W.addmm_(delta.T, Q, alpha=scale)
+        if grads is None and not self.nesterov:
+            if not mu:
+                W.addmm_(delta.T, Q, alpha=-lr / n)
+                return
+            self.V[l].addmm_(delta.T, Q, beta=mu, alpha=1.0 / n)  # v ← μ v + ∇
+            W.add_(self.V[l], alpha=-lr)
             return
-        G = self.torch.mm(delta.T, Q)
-        (gW, gb), n = grads[l], Q.shape[0]
-        self.torch.mul(G[:, :n_in], 1.0 / n, out=gW)
-        self.torch.mul(G[:, n_in], 1.0 / n, out=gb)
-        W.add_(G, alpha=scale)
+        G = torch.mm(delta.T, Q)  # n ∇
+        if grads is not None:
+            gW, gb = grads[l]
+            torch.mul(G[:, :n_in], 1.0 / n, out=gW)
+            torch.mul(G[:, n_in], 1.0 / n, out=gb)
+        if not mu:
+            W.add_(G, alpha=-lr / n)
+            return
+        V = self.V[l]
+        V.mul_(mu).add_(G, alpha=1.0 / n)
+        if self.nesterov:  # d = ∇ + μ v
+            W.add_(G, alpha=-lr / n)
+            W.add_(V, alpha=-lr * mu)
+        else:
+            W.add_(V, alpha=-lr)
 
     def losses(self, negY: Any, batch_size: int, out: Any) -> None:
         """Each step's J = −Σ y log P / n from the kept logits: a handful of kernels per epoch."""
