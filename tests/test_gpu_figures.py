@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "benchmarks" / "results" / "gpu_check_h100_2026-11-26_run3_bd2ab8e.txt"
+RUN4 = ROOT / "benchmarks" / "results" / "gpu_check_h100_2026-11-26_run4_e103d80.txt"  # momentum
 
 # table label in benchmarks/README.md -> runner in the output (cells: batch 100 s, µs/step,
 # batch 1,000 s, batch 10,000 s)
@@ -101,3 +102,21 @@ def test_readme_table_and_goals_quote_the_run(run):
     assert f"{steps['mlpnet_graph_generic']} kernels," in bench
     fit6 = epochs["mlpnet_fit_6_epochs", 100]["runs"]
     assert agrees("0.0476", min(fit6)) and "0.0476 s" in bench
+
+
+def test_momentum_figures_quote_the_fourth_run():
+    text = RUN4.read_text()
+    assert "NVIDIA H100" in text and "commit e103d80" in text and "69 passed" in text
+    rows = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    epoch = {r["runner"]: r["epoch_s"] for r in rows if "epoch_s" in r and r["batch"] == 100}
+    kernels = {r["runner"]: r["kernels_per_step"] for r in rows if "kernels_per_step" in r}
+    bench = (ROOT / "benchmarks" / "README.md").read_text()
+    quoted = {
+        "mlpnet_graph": ("plain SGD", "8 kernels"),
+        "mlpnet_graph_momentum": ("momentum 0.9", "10 kernels"),
+        "mlpnet_graph_nesterov": ("), Nesterov", "16 kernels"),
+    }
+    for runner, (label, count) in quoted.items():
+        seconds = bench.split(f"{label} ")[1].split(" s")[0].split()[-1]
+        assert agrees(seconds, epoch[runner]), (runner, seconds)
+        assert count == f"{kernels[runner]} kernels" and f"s ({count}" in bench
