@@ -376,3 +376,49 @@ def test_cli_export_without_onnx_is_one_error_line(tmp_path, monkeypatch, capsys
     assert capsys.readouterr().err == (
         'error: exporting to ONNX needs the onnx package: pip install "mlpnet[onnx]"\n'
     )
+
+
+@pytest.mark.parametrize(
+    "case", ["text labels", "integer labels", "binary cross-entropy", "regression"]
+)
+def test_cli_export_computes_what_predict_prints(tmp_path, case):
+    """A model `mlpnet train --standardize` saved: the ONNX graph takes the raw features and gives
+    `mlpnet predict --proba`'s labels and probabilities (or predictions)."""
+    from click.testing import CliRunner
+
+    from mlpnet.cli import cli
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 3)) * [1.0, 50.0, 0.01] + [0.0, 200.0, -3.0]  # scales far apart
+    Z = (X - X.mean(0)) / X.std(0)
+    k = (Z[:, 0] > 0).astype(int) + (Z[:, 1] > 0.3).astype(int)
+    target, extra = {
+        "text labels": (np.array(["ant", "bee", "cat"])[k], []),
+        "integer labels": (k, []),
+        "binary cross-entropy": ((Z[:, 2] > 0).astype(int), ["--loss", "binary_cross_entropy"]),
+        "regression": (np.sin(Z[:, 0]) + Z[:, 1], ["--loss", "half_squared_error"]),
+    }[case]
+    rows = [",".join([*map(repr, x.tolist()), str(t)]) for x, t in zip(X, target, strict=True)]
+    (tmp_path / "xy.csv").write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    np.save(tmp_path / "x.npy", X)
+    runner, model = CliRunner(), str(tmp_path / "m.npz")
+    train = ["train", "--data", str(tmp_path / "xy.csv"), "--hidden", "5", "--epochs", "3",
+             "--standardize", "--seed", "1", "-o", model, *extra]  # fmt: skip
+    result = runner.invoke(cli, train, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["export", model], catch_exceptions=False)
+    assert result.exit_code == 0 and "standardized as in training" in result.output, result.output
+    outputs = run(onnx.load(str(tmp_path / "m.onnx")), X.astype(np.float32))
+    args = ["predict", model, str(tmp_path / "x.npy")]
+    printed = runner.invoke(cli, args + ["--proba"], catch_exceptions=False).stdout.splitlines()
+    header, body = printed[0].split(","), [line.split(",") for line in printed[1:]]
+    columns = {name: [row[j] for row in body] for j, name in enumerate(header)}
+    if case == "regression":
+        assert set(outputs) == {"Y"} and header == ["prediction"]
+        np.testing.assert_allclose(outputs["Y"][:, 0], np.float64(columns["prediction"]), **TOL)
+        return
+    assert set(outputs) == {"label", "probabilities"}
+    labels = outputs["label"].astype(str).tolist()
+    assert labels == columns["label"]  # text names, or indices
+    P = np.stack([np.float64(columns[f"p_{j}"]) for j in range(outputs["probabilities"].shape[1])])
+    np.testing.assert_allclose(outputs["probabilities"], P.T, rtol=1e-4, atol=1e-5)  # %.6g

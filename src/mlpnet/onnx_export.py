@@ -46,6 +46,7 @@ from .onnx_graph import (
     onnx_module,
     regressor,
     tensor_type,
+    trained,
 )
 
 __all__ = ["IR_VERSION", "OPSET", "register_skl2onnx", "to_onnx", "write_atomic"]
@@ -59,7 +60,9 @@ IR_VERSION = 8
 # ---------------------------------------------------------------- the public function
 
 
-def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
+def to_onnx(
+    model: Any, path: str | PathLike[str] | None = None, *, training: dict | None = None
+) -> Any:
     """Export a `Network` or a fitted `MLPClassifier` / `MLPRegressor` to an ONNX model.
 
     Parameters
@@ -68,6 +71,11 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
         What to export (an estimator must be fitted).
     path : str or path-like, optional
         Where to write the model; written atomically (a crash leaves the old file or none).
+    training : dict, optional
+        For a `Network`: the record ``mlpnet train`` saves with a model (its loss, class names,
+        standardization). The graph then computes what ``mlpnet predict`` does: X standardized
+        as in training, and for a classifier ``"label"`` and ``"probabilities"``
+        (`mlpnet.onnx_graph.trained`); ``mlpnet export`` passes it.
 
     Returns
     -------
@@ -91,7 +99,12 @@ def to_onnx(model: Any, path: str | PathLike[str] | None = None) -> Any:
     g = Builder(net.dtype)
     ftype = tensor_type(net.dtype)
     n = "n"
-    if kind == "network":
+    if kind == "network" and training:
+        outputs = [
+            helper.make_tensor_value_info(name, elem, shape)
+            for name, (elem, shape) in trained(g, net, training, "X").items()
+        ]
+    elif kind == "network":
         forward(g, net, "X", "Y")
         outputs = [helper.make_tensor_value_info("Y", ftype, [n, net.sizes[-1]])]
     elif kind == "classifier":

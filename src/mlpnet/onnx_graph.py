@@ -161,6 +161,52 @@ def classifier(g: Builder, est: Any, x: str, label: str, proba: str, classes: An
     g.node("Gather", [_classes(g, classes), index], "label", label, axis=0)
 
 
+def trained(g: Builder, net: Network, training: dict, x: str) -> dict[str, tuple[Any, list]]:
+    """Emit what `mlpnet predict` computes for a model `mlpnet train` saved; → the outputs.
+
+    `training` is the record saved with the model: with ``standardization`` the graph first
+    computes (X − mean) / std; for a classification ``loss`` the outputs are ``label`` (the class
+    names where it was trained on text labels, else the class index; one 0/1 column per output
+    for the binary cross-entropy) and ``probabilities`` (softmax of the logits for
+    ``softmax_cross_entropy``, the network's outputs otherwise), else ``Y``, the outputs. Returns
+    {output name: (ONNX element type, shape)}.
+    """
+    stats = training.get("standardization")
+    if stats:
+        mean = g.const("mean", np.asarray(stats["mean"], dtype=net.dtype))
+        std = g.const("std", np.asarray(stats["std"], dtype=net.dtype))
+        x = g.node("Div", [g.node("Sub", [x, mean], "centered"), std], "standardized")
+    loss, k = training.get("loss"), net.sizes[-1]
+    ftype = tensor_type(net.dtype)
+    if loss not in ("softmax_cross_entropy", "cross_entropy", "binary_cross_entropy"):
+        forward(g, net, x, "Y")
+        return {"Y": (ftype, ["n", k])}
+    int64 = tensor_type(np.int64)
+    if loss == "binary_cross_entropy" or k == 1:  # ŷ > ½ per output, as `predicted_labels`
+        p = forward(g, net, x, "probabilities")
+        half = g.const("half", np.full((), 0.5, dtype=net.dtype))
+        on = g.node("Cast", [g.node("Greater", [p, half], "on")], "on_int", to=int64)
+        if k == 1:
+            g.node("Reshape", [on, g.const("n", np.array([-1], dtype=np.int64))], "label", "label")
+            return {"label": (int64, ["n"]), "probabilities": (ftype, ["n", 1])}
+        g.node("Identity", [on], "label", "label")
+        return {"label": (int64, ["n", k]), "probabilities": (ftype, ["n", k])}
+    q = forward(g, net, x)
+    if loss == "softmax_cross_entropy":
+        g.node("Softmax", [q], "P", "probabilities", axis=1)
+    else:
+        g.node("Identity", [q], "P", "probabilities")
+    index = g.node("ArgMax", [q], "argmax", axis=1, keepdims=0)
+    names = training.get("class_names")
+    if names:
+        g.node("Gather", [_classes(g, list(names)), index], "label", "label", axis=0)
+        label_type = tensor_type(label_array(list(names)).dtype)
+    else:
+        g.node("Identity", [index], "label", "label")
+        label_type = int64
+    return {"label": (label_type, ["n"]), "probabilities": (ftype, ["n", k])}
+
+
 def regressor(g: Builder, est: Any, x: str, y: str) -> None:
     """Emit ``Y`` of a fitted `MLPRegressor`, of shape ``(n,)`` for one output as ``predict``."""
     net = est.network_
