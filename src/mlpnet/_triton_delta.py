@@ -8,7 +8,7 @@ row's C logits are read once, W_L (C × H, a few kilobytes) comes from the L2 ca
 δ_{L-1} are written once. ψ' is taken from Q_{L-1} = ψ(Z_{L-1}) (relu: Q > 0; tanh: 1 − Q²;
 sigmoid: Q(1 − Q); identity: 1), as in `activations`.
 
-Used by `epoch_graph._LeanStep` where Triton is importable and the arrays are on CUDA. The test
+Used by `mlpnet._lean_step.LeanStep` where Triton is importable and the arrays are on CUDA. The test
 suite runs the same kernel in Triton's interpreter on the CPU (``TRITON_INTERPRET=1``) where
 Triton is installed, against NumPy's mini-batch SGD.
 """

@@ -212,7 +212,7 @@ class DeviceRun(FitRun):
         lean step knows,
         on CUDA, for two epochs or more (the capture costs about one eager epoch).
         """
-        from .epoch_graph import fusable
+        from ._lean_step import fusable
 
         model = self.model
         device = getattr(model.array_backend.device, "type", None)
