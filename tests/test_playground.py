@@ -367,6 +367,36 @@ def test_export_round_trip_and_script_reproduce_the_run(client, tmp_path):
     np.testing.assert_allclose(again.params, net.params, rtol=1e-12, atol=1e-14)
 
 
+def test_script_reproduces_a_paused_mini_batch_run_with_a_changed_lr(client, tmp_path):
+    """Start … pause, steps, a new learning rate: the script replays each run as it went (each
+    `fit` seeded with the epoch it began at, one optimizer per setting), to the last bit's noise."""
+    sid = new_session(client)
+    form = {"dataset": "circles", "optimizer": "sgd", "batch-size": "16", "lr": "0.2"}
+    assert client.post(f"/api/config/{sid}", json=form).status_code == 200
+    session = client.registry.sessions[sid]
+    client.post(f"/api/control/{sid}/start")
+    deadline = time.monotonic() + 30
+    while session.epoch < 3 and time.monotonic() < deadline:  # let the worker run a few epochs
+        time.sleep(0.01)
+    client.post(f"/api/control/{sid}/pause")
+    for _ in range(2):
+        client.post(f"/api/control/{sid}/step")
+    assert client.post(f"/api/config/{sid}", json={**form, "lr": "0.05"}).status_code == 200
+    client.post(f"/api/control/{sid}/step")
+    epochs = session.epoch
+    assert [s.epochs for s in session.segments][1:] == [1, 1, 1] and epochs >= 6
+    script = client.get(f"/api/export/{sid}/script").text
+    assert "inverse_time(0.05)" in script and script.count("optimizer = ") == 2
+    (tmp_path / "run.py").write_text(script)
+    env = {**os.environ, "PYTHONPATH": str(Path(mlpnet.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"epochs: {epochs}," in done.stdout
+    again = mlpnet.load(tmp_path / "playground-model.npz")
+    np.testing.assert_allclose(again.params, session.net.params, rtol=1e-12, atol=1e-14)
+
+
 def test_loss_surface_paths_follow_the_optimizers():
     s = loss_surface(lr=1.0, start=(1.0, 2.0), steps=40)
     J = np.array(s["J"])

@@ -9,8 +9,9 @@ mlpnet does.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -230,15 +231,48 @@ class Config:
         }
 
 
-def export_script(config: Config, epochs: int) -> str:
-    """A short Python script that trains the same network the same way for `epochs` epochs."""
+class Segment(NamedTuple):
+    """One run of the session's worker: `epochs` epochs of ``fit`` from `seed` with `optimizer`."""
+
+    config: Config
+    epochs: int
+    seed: int
+    optimizer: Any  # the session's optimizer object: a new one starts where the user changed it
+
+
+def export_script(config: Config, epochs: int, segments: Sequence[Segment] = ()) -> str:
+    """A short Python script that trains the same network the same way; it reproduces θ.
+
+    The session trains in runs (start … pause, step): each is one ``fit`` call seeded with the
+    epoch it began at, continuing one optimizer until the user changes it. The script replays
+    those `segments` as they ran, so a paused mini-batch run visits the same rows in the same
+    order; without segments (nothing trained yet) it trains `epochs` (at least 1) epochs.
+    """
     sizes = config.sizes
     acts = [*config.activations, config.output_activation]
     layers = ",\n    ".join(
         f"Dense({sizes[i]}, {sizes[i + 1]}, {acts[i]!r})" for i in range(len(acts))
     )
+    if not segments:
+        segments = [Segment(config, max(epochs, 1), config.seed, None)]
+    runs, total, previous = [], 0, object()
+    for segment in segments:  # one block per optimizer: its runs as (epochs, seed) pairs
+        if segment.optimizer is not previous or segment.config != runs[-1][0]:
+            runs.append((segment.config, []))
+            previous = segment.optimizer
+        runs[-1][1].append((segment.epochs, segment.seed))
+        total += segment.epochs
+    blocks = []
+    for c, pairs in runs:
+        blocks.append(f"""optimizer = {c.optimizer_source()}
+for epochs, seed in {pairs!r}:
+    history = net.fit(
+        X, Y, loss={c.loss!r}, optimizer=optimizer, epochs=epochs,
+        batch_size={c.batch_size!r}, seed=seed, progress=False,
+    )""")
+    body = "\n".join(blocks)
     return f'''"""Reproduce an mlpnet playground run: {config.dataset}, \
-hidden {list(config.hidden)}, {config.optimizer}, {epochs} epochs."""
+hidden {list(config.hidden)}, {config.optimizer}, {total} epochs."""
 
 from mlpnet import Dense, Network, optim, schedules
 from mlpnet.playground.problems import dataset
@@ -247,12 +281,8 @@ X, Y = dataset({config.dataset!r}, n={config.samples}, seed={config.seed})
 net = Network([
     {layers},
 ], seed={config.seed}, dtype="float64")
-optimizer = {config.optimizer_source()}
-history = net.fit(
-    X, Y, loss={config.loss!r}, optimizer=optimizer, epochs={max(epochs, 1)},
-    batch_size={config.batch_size!r}, progress=False,
-)
-print(f"epochs: {{history.epochs}}, loss: {{net.loss(X, Y, {config.loss!r}):.6g}}")
+{body}
+print(f"epochs: {total}, loss: {{net.loss(X, Y, {config.loss!r}):.6g}}")
 net.save("playground-model.npz")
 '''
 

@@ -25,7 +25,7 @@ from mlpnet.callbacks import Callback
 from mlpnet.errors import TrainingDiverged
 
 from .frames import backprop_detail, curve_frame, plane_frame
-from .problems import Config, Limits, export_script
+from .problems import Config, Limits, Segment, export_script
 
 __all__ = ["Session"]
 
@@ -93,6 +93,7 @@ class Session:
             self.config, self.X, self.Y, self.net = config, X, Y, net
             self.view = config.network()  # the frames' copy of the architecture
             self.optimizer = config.make_optimizer()
+            self.segments: list[Segment] = []  # what the exported script replays
             self.snapshot = net.params.copy()
             self.epoch, self.loss, self.norms = 0, float(net.loss(X, Y, config.loss)), ()
             self.selected = None
@@ -193,18 +194,18 @@ class Session:
     # -- the worker ------------------------------------------------------------------------------
 
     def _train(self, epochs: int | None) -> None:
-        c = self.config
+        c, start, optimizer = self.config, self.epoch, self.optimizer
         try:
             history = self.net.fit(
                 self.X,
                 self.Y,
                 loss=c.loss,
-                optimizer=self.optimizer,
+                optimizer=optimizer,
                 epochs=epochs or EPOCHS_PER_RUN,
                 batch_size=c.batch_size,
                 callbacks=[_Pacer(self, epochs)],
                 progress=False,
-                seed=c.seed + self.epoch,
+                seed=c.seed + start,
             )
             if history.stop_reason not in ("callback", "epochs"):
                 self._say(f"stopped: {history.stop_reason} (loss {self.loss:.4g})")
@@ -212,6 +213,8 @@ class Session:
             self._say(str(err))
         finally:
             with self.lock:
+                if self.epoch > start:  # the run as the script replays it
+                    self.segments.append(Segment(c, self.epoch - start, c.seed + start, optimizer))
                 self._active = False
                 self.version += 1  # a last frame says the training stopped
 
@@ -281,4 +284,5 @@ class Session:
 
     def script(self) -> str:
         """The exported Python script (see `export_script`)."""
-        return export_script(self.config, self.epoch)
+        with self.lock:
+            return export_script(self.config, self.epoch, list(self.segments))
