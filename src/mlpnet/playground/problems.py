@@ -260,16 +260,24 @@ def export_script(config: Config, epochs: int, segments: Sequence[Segment] = ())
         if segment.optimizer is not previous or segment.config != runs[-1][0]:
             runs.append((segment.config, []))
             previous = segment.optimizer
-        runs[-1][1].append((segment.epochs, segment.seed))
+        pairs = runs[-1][1]
+        if pairs and segment.config.batch_size is None:  # full batch: the order plays no part,
+            pairs[-1] = (pairs[-1][0] + segment.epochs, pairs[-1][1])  # so one call does it
+        else:
+            pairs.append((segment.epochs, segment.seed))
         total += segment.epochs
     blocks = []
     for c, pairs in runs:
-        blocks.append(f"""optimizer = {c.optimizer_source()}
-for epochs, seed in {pairs!r}:
-    history = net.fit(
-        X, Y, loss={c.loss!r}, optimizer=optimizer, epochs=epochs,
-        batch_size={c.batch_size!r}, seed=seed, progress=False,
-    )""")
+        fit = "net.fit(\n        X, Y, loss={loss!r}, optimizer=optimizer, epochs={epochs},\n"
+        fit += "        batch_size={batch!r}, seed={seed}, progress=False,\n    )"
+        if len(pairs) == 1:
+            call = fit.format(loss=c.loss, epochs=pairs[0][0], batch=c.batch_size,
+                              seed=pairs[0][1]).replace("\n    ", "\n")  # fmt: skip
+            blocks.append(f"optimizer = {c.optimizer_source()}\nhistory = {call}")
+        else:
+            call = fit.format(loss=c.loss, epochs="epochs", batch=c.batch_size, seed="seed")
+            blocks.append(f"optimizer = {c.optimizer_source()}\n"
+                          f"for epochs, seed in {pairs!r}:\n    history = {call}")  # fmt: skip
     body = "\n".join(blocks)
     return f'''"""Reproduce an mlpnet playground run: {config.dataset}, \
 hidden {list(config.hidden)}, {config.optimizer}, {total} epochs."""
