@@ -11,6 +11,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from . import _xp_engine as engine
+
 __all__ = ["TORCH_ACTS", "LeanStep", "fusable"]
 
 TORCH_ACTS = {"relu", "tanh", "sigmoid", "identity"}
@@ -106,8 +108,6 @@ class LeanStep:
                   for n_in, n_out in pairwise(net.sizes)] if self.momentum else []  # fmt: skip
 
     def _pairs(self, flat: Any, W: list) -> Any:
-        from . import _xp_engine as engine
-
         sizes = self.net.sizes
         params = engine.views(self.net.array_backend.xp, flat, sizes)
         return zip(params, W, sizes[:-1], sizes[1:], strict=True)

@@ -208,17 +208,18 @@ class DeviceRun(FitRun):
     def _graph_applies(self, opt: Any) -> bool:
         """Whether the epochs can be `EpochGraph` replays.
 
-        They can for SGD (with or without momentum) with a fixed γ, softmax cross-entropy and ψ the
-        lean step knows,
-        on CUDA, for two epochs or more (the capture costs about one eager epoch).
+        They can for SGD (with or without momentum) with a fixed γ, softmax cross-entropy and ψ
+        the lean step knows, on CUDA, for two epochs or more (the capture costs about one eager
+        epoch).
         """
         from ._lean_step import fusable
 
         model = self.model
-        device = getattr(model.array_backend.device, "type", None)
+        if model.backend != "torch":
+            return False
+        device = model.array_backend.device.type
         return (
-            model.backend == "torch"
-            and device in GRAPH_DEVICES
+            device in GRAPH_DEVICES
             and (self.epochs >= 2 or device != "cuda")
             and type(opt) is SGD
             and not opt.varying
@@ -244,6 +245,7 @@ class DeviceRun(FitRun):
                          graph=model.array_backend.device.type == "cuda", keep_gradient=True,
                          momentum=opt.momentum, nesterov=opt.nesterov)  # fmt: skip
         rng = np.random.default_rng(seed)
+        sizes = np.diff([*range(0, n, run.batch_size), n]).astype(np.float64)  # rows per step
         self._begin()
         try:
             for epoch in range(self.epochs):
@@ -266,7 +268,6 @@ class DeviceRun(FitRun):
                 history.step_loss.extend(losses.tolist())
                 opt.state = SGDState(k + run.steps, run.velocity)
                 norms = self._grad_norms(model.gradient_buffer[0])
-                sizes = np.diff([*range(0, n, run.batch_size), n]).astype(np.float64)
                 accuracy = right / n if self.classification else math.nan
                 reason = self._end_epoch(epoch, float(losses @ sizes) / n, norms, accuracy)
                 if reason:

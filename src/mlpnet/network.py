@@ -258,14 +258,12 @@ class Network:
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as layers + θ: the views into θ are rebuilt on unpickling, not copied."""
         theta = to_numpy(self._theta)
-        layers = self.layers
+        state = {"layers": self.layers, "dtype": self._dtype.name, "theta": theta}
         if not self._backend.is_numpy:  # the layers' W, b as host views: no device arrays pickled
-            layers = [copy.copy(layer) for layer in layers]
+            layers = [copy.copy(layer) for layer in self.layers]
             for layer, (W, b) in zip(layers, layer_views(theta, self.sizes), strict=True):
                 layer._W, layer._b = W, b
-        state = {"layers": layers, "dtype": self._dtype.name, "theta": theta}
-        if not self._backend.is_numpy:
-            state["backend"] = self._backend.spec()
+            state |= {"layers": layers, "backend": self._backend.spec()}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
