@@ -245,7 +245,7 @@ class DeviceRun(FitRun):
                          graph=model.array_backend.device.type == "cuda", keep_gradient=True,
                          momentum=opt.momentum, nesterov=opt.nesterov)  # fmt: skip
         rng = np.random.default_rng(seed)
-        sizes = np.diff([*range(0, n, run.batch_size), n]).astype(np.float64)  # rows per step
+        sizes = np.asarray(run.rows, dtype=np.float64)
         self._begin()
         try:
             for epoch in range(self.epochs):

@@ -75,6 +75,8 @@ class EpochGraph:
         J of every step of the latest epoch (on the device).
     order : tensor of shape (N,) or None
         The permutation of the latest epoch (None without shuffling).
+    rows : list of int
+        The number of rows of each step (the last batch may be smaller).
     velocity : tensor of θ's shape, or None
         The momentum buffer v in θ's layout (None without momentum); it carries over from epoch
         to epoch, and may be written before an epoch (e.g. an optimizer's saved state).
@@ -123,8 +125,8 @@ class EpochGraph:
         self._gen = torch.Generator(device=device).manual_seed(int(seed))
         self.losses = torch.zeros(self.steps, dtype=self.X.dtype, device=device)
         self.order: Any = None
-        sizes = [min(self.batch_size, self.n - i * self.batch_size) for i in range(self.steps)]
-        self._weights = torch.tensor(sizes, dtype=self.X.dtype, device=device) / self.n
+        self.rows = [min(self.batch_size, self.n - i * self.batch_size) for i in range(self.steps)]
+        self._weights = torch.tensor(self.rows, dtype=self.X.dtype, device=device) / self.n
         self._cuda_graph: Any = None
         can_fuse = fusable(net, self.loss)
         if fused and not can_fuse:

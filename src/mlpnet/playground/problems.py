@@ -257,7 +257,7 @@ def export_script(config: Config, epochs: int, segments: Sequence[Segment] = ())
         segments = [Segment(config, max(epochs, 1), config.seed, None)]
     runs, total, previous = [], 0, object()
     for segment in segments:  # one block per optimizer: its runs as (epochs, seed) pairs
-        if segment.optimizer is not previous or segment.config != runs[-1][0]:
+        if segment.optimizer is not previous:  # a changed setting brings a new optimizer
             runs.append((segment.config, []))
             previous = segment.optimizer
         pairs = runs[-1][1]
